@@ -1,0 +1,44 @@
+"""Block Kit building blocks shared by every reply: a message, a problem, a help text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+
+@dataclass(frozen=True)
+class Message:
+    """A Slack message: `text` is the notification and screen-reader fallback for `blocks`."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        # Block.to_dict() validates each block against Slack's limits and raises if one breaks them.
+        return {"text": self.text, "blocks": [block.to_dict() for block in self.blocks]}
+
+
+def problem(reason: str, *, example: str) -> Message:
+    """Bad input: one line saying what is wrong, and a form that works."""
+    line = f":warning: {reason}. Try `{example}`"
+    return Message(text=line, blocks=[SectionBlock(text=MarkdownTextObject(text=line))])
+
+
+def help_message(title: str, lines: list[str], *, example: str) -> Message:
+    body = "\n".join(lines)
+    return Message(
+        text=f"{title}\n{body}",
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=f"*{title}*\n{body}")),
+            ContextBlock(elements=[MarkdownTextObject(text=f"Example: `{example}`")]),
+        ],
+    )
+
+
+def oops() -> Message:
+    line = (
+        ":face_with_head_bandage: Something went wrong on our side; it has been logged. Try again."
+    )
+    return Message(text=line, blocks=[SectionBlock(text=MarkdownTextObject(text=line))])

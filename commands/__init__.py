@@ -1,0 +1,29 @@
+"""One module per slash command; `register` wires them all onto the Bolt app."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.services import Services
+from bot.views.messages import problem
+from commands import leads_needed
+
+MODULES = (leads_needed,)
+COMMANDS = tuple(module.COMMAND for module in MODULES)
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    for module in MODULES:
+        module.register(app, services)
+
+    @app.command(re.compile(r".*"))
+    async def not_yet_available(ack: AsyncAck, command: dict[str, str]) -> None:
+        # A command the manifest declares but this version does not answer yet: say so,
+        # rather than let Slack show "dispatch_failed".
+        name = command.get("command", "this command")
+        reply = problem(
+            f"`{name}` is not available in this version yet", example=leads_needed.EXAMPLE
+        )
+        await ack(response_type="ephemeral", **reply.to_dict())

@@ -1,0 +1,185 @@
+"""The tables (DESIGN §2): the lead event log, the lead projection, members, targets, SLAs,
+settings with their change history, and deliveries of scheduled messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from domain.grading import Grade, LeadStatus
+from storage.types import UTCDateTime
+
+
+class LeadEvent(SQLModel, table=True):
+    """One thing that happened to a lead. Append-only: rows are never updated or deleted.
+
+    `event_id` is the sender's id (the CRM's, or one the bot makes for a Slack action) and is
+    unique, so a retried delivery is recognised and changes nothing.
+    """
+
+    __tablename__ = "lead_event"
+    __table_args__ = (
+        Index("ix_lead_event_lead_occurred", "lead_external_id", "occurred_at"),
+        Index("ix_lead_event_type_occurred", "type", "occurred_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=255, unique=True)
+    type: str = Field(max_length=32)
+    lead_external_id: str = Field(max_length=255)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    origin: str = Field(max_length=16)  # "api", "slack" or "csv"
+    actor_id: str | None = Field(default=None, max_length=64)  # Slack user who did it, if any
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Lead(SQLModel, table=True):
+    """The current state of one lead, kept up to date as each event is stored."""
+
+    __tablename__ = "lead"
+    __table_args__ = (
+        Index("ix_lead_owner_status_overdue", "owner_id", "status", "overdue_since"),
+        Index("ix_lead_status_next_touch_due", "status", "next_touch_due"),
+        Index("ix_lead_status_overdue_since", "status", "overdue_since"),
+        Index("ix_lead_grade_created", "grade", "created_at"),
+        Index("ix_lead_source_created", "source", "created_at"),
+        Index("ix_lead_campaign_created", "campaign", "created_at"),
+        Index("ix_lead_persona_created", "persona", "created_at"),
+        Index("ix_lead_status_closed", "status", "closed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=255, unique=True)
+    email: str | None = Field(default=None, max_length=320)
+    email_normalized: str | None = Field(default=None, max_length=320, index=True)
+    name: str | None = Field(default=None, max_length=255)
+    company: str | None = Field(default=None, max_length=255)
+    source: str | None = Field(default=None, max_length=255)
+    campaign: str | None = Field(default=None, max_length=255)
+    persona: str | None = Field(default=None, max_length=255)
+    fit: int | None = None
+    interest: int | None = None
+    grade: str = Field(default=Grade.UNGRADED.value, max_length=16)
+    incomplete: bool = True
+    status: str = Field(default=LeadStatus.OPEN.value, max_length=16)
+    owner_id: str | None = Field(default=None, max_length=64)
+    owner_email: str | None = Field(default=None, max_length=320)  # given but not yet matched
+    assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    touches: int = 0
+    first_touch_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_touch_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    next_touch_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    overdue_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    duplicate_of: int | None = Field(default=None, foreign_key="lead.id")
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    won_amount: Decimal | None = Field(default=None, sa_type=Numeric(16, 2))
+    reject_reason: str | None = Field(default=None, max_length=500)
+    lost_reason: str | None = Field(default=None, max_length=500)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Member(SQLModel, table=True):
+    """A person in the Slack workspace the bot knows: a rep, a manager, a marketer."""
+
+    __tablename__ = "member"
+
+    slack_user_id: str = Field(primary_key=True, max_length=64)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    name: str | None = Field(default=None, max_length=255)
+    tz: str | None = Field(default=None, max_length=64)
+    manager_id: str | None = Field(default=None, max_length=64, index=True)
+    deactivated: bool = False
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RevenueTarget(SQLModel, table=True):
+    """The revenue goal; the newest row is in force, older rows are its history."""
+
+    __tablename__ = "revenue_target"
+
+    id: int | None = Field(default=None, primary_key=True)
+    amount: Decimal = Field(sa_type=Numeric(18, 2))
+    period: str = Field(max_length=16)  # year, quarter, month
+    set_by: str = Field(max_length=64)
+    set_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class MarketingCommitment(SQLModel, table=True):
+    """Marketing's side of the SLA: N sales-ready leads a month, in total or per rep."""
+
+    __tablename__ = "marketing_commitment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    leads_per_month: int
+    per_rep: bool = False
+    set_by: str = Field(max_length=64)
+    set_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class SalesCommitment(SQLModel, table=True):
+    """Sales' side of the SLA: K touches in D days, first touch within H hours, escalate after E."""
+
+    __tablename__ = "sales_commitment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    touches: int
+    days: int
+    first_touch_hours: int
+    escalate_after_hours: int
+    set_by: str = Field(max_length=64)
+    set_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class Setting(SQLModel, table=True):
+    """A workspace setting changed in Slack (digest channel and time, grading threshold, …)."""
+
+    __tablename__ = "setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=2000)
+    set_by: str = Field(max_length=64)
+    set_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SettingChange(SQLModel, table=True):
+    """Who changed what, when, from what to what — shown in `/smarketing settings`."""
+
+    __tablename__ = "setting_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    what: str = Field(max_length=64, index=True)
+    old_value: str | None = Field(default=None, max_length=2000)
+    new_value: str = Field(max_length=2000)
+    changed_by: str = Field(max_length=64)
+    changed_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class Delivery(SQLModel, table=True):
+    """One scheduled message, claimed under a unique key before it is sent and marked after."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_delivery_key"),
+        Index("ix_delivery_status_kind", "status", "kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255)
+    kind: str = Field(max_length=32)  # digest, monthly, nudge, escalation
+    status: str = Field(default="pending", max_length=16)  # pending, sent, failed
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=128)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    late: bool = False
+    error: str | None = Field(default=None, max_length=500)
+    channel: str | None = Field(default=None, max_length=64)
+    message_ts: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,89 @@
+"""The real app served by uvicorn on a free port, and a client that talks to it as Slack does."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+
+from bot.app import create_app
+from bot.settings import Settings
+from storage.db import Database
+from tests.clock import FakeClock
+from tests.slack.emulator import SlackEmulator
+from tests.slack.signing import slack_headers, slash_command_body
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+INGEST_TOKEN = "test-ingest-token"
+
+
+@dataclass
+class RunningApp:
+    url: str
+    settings: Settings
+    db: Database
+    clock: FakeClock
+    slack: SlackEmulator
+    http: httpx.Client
+
+    def command(
+        self, command: str, text: str = "", *, user_id: str = "U0REP", **signing: Any
+    ) -> httpx.Response:
+        """POST a slash command to /slack/events, signed as Slack signs it."""
+        body = slash_command_body(
+            command=command,
+            text=text,
+            user_id=user_id,
+            response_url=self.slack.new_response_url(),
+        )
+        return self.post_slack(body, **signing)
+
+    def post_slack(
+        self,
+        body: str,
+        *,
+        signing_secret: str = SIGNING_SECRET,
+        timestamp: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        sent = (
+            headers
+            if headers is not None
+            else slack_headers(body, signing_secret=signing_secret, timestamp=timestamp)
+        )
+        return self.http.post(f"{self.url}/slack/events", content=body, headers=sent)
+
+
+class AppServer:
+    """Starts `create_app` under uvicorn in a thread, on port 0, and stops it."""
+
+    def __init__(self, settings: Settings, db: Database, clock: FakeClock) -> None:
+        self.settings, self.db, self.clock = settings, db, clock
+        config = uvicorn.Config(
+            create_app(settings, clock=clock, db=db),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the app did not start")
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

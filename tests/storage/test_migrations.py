@@ -1,0 +1,37 @@
+"""The Alembic migration builds exactly the tables the models describe, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+import storage.models  # noqa: F401
+from storage.db import Database
+
+
+def test_migrating_an_empty_database_matches_the_models(db: Database) -> None:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_upgrading_twice_is_harmless(db: Database) -> None:
+    db.upgrade()
+
+    assert db.answers()
+
+
+def test_the_event_id_is_unique_and_the_projection_is_indexed_for_commands(db: Database) -> None:
+    inspector = inspect(db.engine)
+    unique_event = [c["column_names"] for c in inspector.get_unique_constraints("lead_event")] + [
+        i["column_names"] for i in inspector.get_indexes("lead_event") if i["unique"]
+    ]
+    lead_indexes = {tuple(i["column_names"]) for i in inspector.get_indexes("lead")}
+    delivery_unique = [c["column_names"] for c in inspector.get_unique_constraints("delivery")]
+
+    assert ["event_id"] in unique_event
+    assert ("owner_id", "status", "overdue_since") in lead_indexes
+    assert ("status", "next_touch_due") in lead_indexes
+    assert ["key"] in delivery_unique
