@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 import commands
+from bot import events_api
 from bot.clock import Clock, SystemClock
 from bot.services import Services
 from bot.settings import Settings
@@ -91,6 +92,8 @@ def create_app(
     @api.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
         return await slack_handler.handle(request)
+
+    events_api.register(api, services)
 
     @api.get("/healthz", tags=["operations"], summary="200 when the database answers, else 503")
     async def healthz() -> JSONResponse:

@@ -1,4 +1,4 @@
-"""The `smarketing` command line: serve the app, migrate the database."""
+"""The `smarketing` command line: serve the app, migrate and rebuild the database."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from storage.db import Database
 cli = typer.Typer(
     help="Smarketing bot: sales and marketing as one team, in Slack.", no_args_is_help=True
 )
-db_cli = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+db_cli = typer.Typer(help="The database: migrations, projection rebuild.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 err = Console(stderr=True, soft_wrap=True)
 
@@ -61,6 +61,21 @@ def db_upgrade() -> None:
     settings = _settings()
     Database(settings.database_url).upgrade()
     err.print(f"Database is up to date ({_describe(settings.database_url)}).", highlight=False)
+
+
+@db_cli.command("rebuild")
+def db_rebuild() -> None:
+    """Rebuild the lead projection from the event log (the log is the truth)."""
+    from datetime import UTC, datetime
+
+    from storage import workspace
+    from storage.events import rebuild_projection
+
+    settings = _settings()
+    database = Database(settings.database_url)
+    with database.session() as session:
+        count = rebuild_projection(session, rules=workspace.rules(session), now=datetime.now(UTC))
+    err.print(f"Rebuilt the projection: {count:,} leads from the event log.", highlight=False)
 
 
 def _describe(database_url: str) -> str:

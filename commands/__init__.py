@@ -8,9 +8,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.services import Services
 from bot.views.messages import problem
-from commands import leads_needed
+from commands import lead, leads_needed, smarketing
 
-MODULES = (leads_needed,)
+MODULES = (leads_needed, lead, smarketing)
 COMMANDS = tuple(module.COMMAND for module in MODULES)
 
 

@@ -39,24 +39,28 @@ class LeadEvent(SQLModel, table=True):
 
 
 class Lead(SQLModel, table=True):
-    """The current state of one lead, kept up to date as each event is stored."""
+    """The current state of one lead, kept up to date as each event is stored.
+
+    Every column is `domain.lead_state.LeadState`, plus `duplicate_of`, which depends on other
+    leads. A lead is overdue when `next_touch_due` has passed, and overdue since that moment.
+    """
 
     __tablename__ = "lead"
     __table_args__ = (
-        Index("ix_lead_owner_status_overdue", "owner_id", "status", "overdue_since"),
+        Index("ix_lead_owner_status_next_due", "owner_id", "status", "next_touch_due"),
         Index("ix_lead_status_next_touch_due", "status", "next_touch_due"),
-        Index("ix_lead_status_overdue_since", "status", "overdue_since"),
         Index("ix_lead_grade_created", "grade", "created_at"),
         Index("ix_lead_source_created", "source", "created_at"),
         Index("ix_lead_campaign_created", "campaign", "created_at"),
         Index("ix_lead_persona_created", "persona", "created_at"),
         Index("ix_lead_status_closed", "status", "closed_at"),
+        Index("ix_lead_email_created", "email_normalized", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     external_id: str = Field(max_length=255, unique=True)
     email: str | None = Field(default=None, max_length=320)
-    email_normalized: str | None = Field(default=None, max_length=320, index=True)
+    email_normalized: str | None = Field(default=None, max_length=320)
     name: str | None = Field(default=None, max_length=255)
     company: str | None = Field(default=None, max_length=255)
     source: str | None = Field(default=None, max_length=255)
@@ -65,24 +69,37 @@ class Lead(SQLModel, table=True):
     fit: int | None = None
     interest: int | None = None
     grade: str = Field(default=Grade.UNGRADED.value, max_length=16)
-    incomplete: bool = True
+    missing: str = Field(default="", max_length=64)  # comma-separated: fit, interest, email
+    incomplete: bool = Field(default=True, index=True)
     status: str = Field(default=LeadStatus.OPEN.value, max_length=16)
     owner_id: str | None = Field(default=None, max_length=64)
-    owner_email: str | None = Field(default=None, max_length=320)  # given but not yet matched
+    owner_email: str | None = Field(default=None, max_length=320)  # given but not matched
     assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     touches: int = 0
     first_touch_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_touch_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sla_met_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     next_touch_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    overdue_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    duplicate_of: int | None = Field(default=None, foreign_key="lead.id")
+    duplicate_of: str | None = Field(default=None, max_length=255, index=True)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     won_amount: Decimal | None = Field(default=None, sa_type=Numeric(16, 2))
     reject_reason: str | None = Field(default=None, max_length=500)
     lost_reason: str | None = Field(default=None, max_length=500)
+    last_event_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class OwnerEmail(SQLModel, table=True):
+    """E-mail → Slack user, as `users.lookupByEmail` answered; a miss is kept too, so an
+    unknown address is asked about once an hour at most, not for every event."""
+
+    __tablename__ = "owner_email"
+
+    email: str = Field(primary_key=True, max_length=320)
+    slack_user_id: str | None = Field(default=None, max_length=64)
+    looked_up_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class Member(SQLModel, table=True):

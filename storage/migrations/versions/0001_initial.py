@@ -1,8 +1,8 @@
-"""the whole model: lead events, leads, members, targets, SLAs, settings, deliveries
+"""The whole model: lead events, leads, members, owner e-mails, targets, SLAs, settings, deliveries.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 02:48:27.552419
+Create Date: 2026-11-30 02:54:39.163548
 """
 
 from collections.abc import Sequence
@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("fit", sa.Integer(), nullable=True),
         sa.Column("interest", sa.Integer(), nullable=True),
         sa.Column("grade", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("missing", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("incomplete", sa.Boolean(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("owner_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
@@ -64,41 +65,37 @@ def upgrade() -> None:
         sa.Column("touches", sa.Integer(), nullable=False),
         sa.Column("first_touch_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_touch_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sla_met_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("next_touch_due", storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("overdue_since", storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("duplicate_of", sa.Integer(), nullable=True),
+        sa.Column("duplicate_of", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("accepted_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("won_amount", sa.Numeric(precision=16, scale=2), nullable=True),
         sa.Column("reject_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
         sa.Column("lost_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("last_event_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("updated_at", storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["duplicate_of"],
-            ["lead.id"],
-        ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("external_id"),
     )
     with op.batch_alter_table("lead", schema=None) as batch_op:
         batch_op.create_index("ix_lead_campaign_created", ["campaign", "created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_lead_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_lead_duplicate_of"), ["duplicate_of"], unique=False)
         batch_op.create_index(
-            batch_op.f("ix_lead_email_normalized"), ["email_normalized"], unique=False
+            "ix_lead_email_created", ["email_normalized", "created_at"], unique=False
         )
         batch_op.create_index("ix_lead_grade_created", ["grade", "created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_lead_incomplete"), ["incomplete"], unique=False)
         batch_op.create_index(
-            "ix_lead_owner_status_overdue", ["owner_id", "status", "overdue_since"], unique=False
+            "ix_lead_owner_status_next_due", ["owner_id", "status", "next_touch_due"], unique=False
         )
         batch_op.create_index("ix_lead_persona_created", ["persona", "created_at"], unique=False)
         batch_op.create_index("ix_lead_source_created", ["source", "created_at"], unique=False)
         batch_op.create_index("ix_lead_status_closed", ["status", "closed_at"], unique=False)
         batch_op.create_index(
             "ix_lead_status_next_touch_due", ["status", "next_touch_due"], unique=False
-        )
-        batch_op.create_index(
-            "ix_lead_status_overdue_since", ["status", "overdue_since"], unique=False
         )
 
     op.create_table(
@@ -150,6 +147,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_member_email"), ["email"], unique=False)
         batch_op.create_index(batch_op.f("ix_member_manager_id"), ["manager_id"], unique=False)
 
+    op.create_table(
+        "owner_email",
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+        sa.Column("slack_user_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("looked_up_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("email"),
+    )
     op.create_table(
         "revenue_target",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -219,6 +223,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_revenue_target_set_at"))
 
     op.drop_table("revenue_target")
+    op.drop_table("owner_email")
     with op.batch_alter_table("member", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_member_manager_id"))
         batch_op.drop_index(batch_op.f("ix_member_email"))
@@ -234,14 +239,15 @@ def downgrade() -> None:
 
     op.drop_table("lead_event")
     with op.batch_alter_table("lead", schema=None) as batch_op:
-        batch_op.drop_index("ix_lead_status_overdue_since")
         batch_op.drop_index("ix_lead_status_next_touch_due")
         batch_op.drop_index("ix_lead_status_closed")
         batch_op.drop_index("ix_lead_source_created")
         batch_op.drop_index("ix_lead_persona_created")
-        batch_op.drop_index("ix_lead_owner_status_overdue")
+        batch_op.drop_index("ix_lead_owner_status_next_due")
+        batch_op.drop_index(batch_op.f("ix_lead_incomplete"))
         batch_op.drop_index("ix_lead_grade_created")
-        batch_op.drop_index(batch_op.f("ix_lead_email_normalized"))
+        batch_op.drop_index("ix_lead_email_created")
+        batch_op.drop_index(batch_op.f("ix_lead_duplicate_of"))
         batch_op.drop_index(batch_op.f("ix_lead_created_at"))
         batch_op.drop_index("ix_lead_campaign_created")
 

@@ -1,0 +1,187 @@
+"""The lead events a CRM sends to `POST /api/events` (DESIGN §4), as pydantic models.
+
+The same models validate CSV rows, so a lead is judged by one set of rules however it arrives.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    model_validator,
+)
+
+MAX_BATCH = 1_000
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _score(value: Any) -> Any:
+    """`high` = 100, `low` = 0, or a number 0–100 (DESIGN §1.2)."""
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in {"high", "low"}:
+            return 100 if word == "high" else 0
+        if word == "":
+            return None
+    return value
+
+
+def _email(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if value == "":
+            return None
+        if not _EMAIL.match(value):
+            raise ValueError("is not an e-mail address")
+    return value
+
+
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Score = Annotated[int | None, BeforeValidator(_score), Field(ge=0, le=100)]
+Email = Annotated[str | None, BeforeValidator(_email), Field(max_length=320)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LeadRef(_Strict):
+    external_id: Id = Field(description="The lead's id in the CRM.")
+
+
+class LeadFields(LeadRef):
+    email: Email = None
+    name: Text | None = None
+    company: Text | None = None
+    source: Text | None = None
+    campaign: Text | None = None
+    persona: Text | None = None
+    fit: Score = Field(default=None, description="0–100, or `high` (100) / `low` (0).")
+    interest: Score = Field(default=None, description="0–100, or `high` (100) / `low` (0).")
+
+
+class Owner(_Strict):
+    """The rep who owns the lead: a Slack user id, or an e-mail looked up in Slack."""
+
+    slack_user_id: Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,}$")] | None = None
+    email: Email = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Owner:
+        if self.slack_user_id is None and self.email is None:
+            raise ValueError("give slack_user_id or email")
+        return self
+
+
+class _Event(_Strict):
+    id: Id = Field(description="Your id for this event; a repeated id is a duplicate.")
+    occurred_at: AwareDatetime = Field(description="ISO 8601 with a time zone, e.g. …Z.")
+    lead: LeadRef
+
+
+class LeadCreated(_Event):
+    type: Literal["lead.created"]
+    lead: LeadFields
+
+
+class LeadUpdated(_Event):
+    """Only the fields present change."""
+
+    type: Literal["lead.updated"]
+    lead: LeadFields
+
+
+class LeadAssigned(_Event):
+    type: Literal["lead.assigned"]
+    owner: Owner
+
+
+class LeadTouched(_Event):
+    type: Literal["lead.touched"]
+    channel: Literal["call", "email", "meeting", "social"] = "call"
+    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class LeadAccepted(_Event):
+    type: Literal["lead.accepted"]
+
+
+class LeadRejected(_Event):
+    type: Literal["lead.rejected"]
+    reason: Reason
+
+
+class LeadWon(_Event):
+    type: Literal["lead.won"]
+    amount: Decimal = Field(gt=0, max_digits=16, decimal_places=2)
+
+
+class LeadLost(_Event):
+    type: Literal["lead.lost"]
+    reason: Reason | None = None
+
+
+LeadEventIn = Annotated[
+    LeadCreated
+    | LeadUpdated
+    | LeadAssigned
+    | LeadTouched
+    | LeadAccepted
+    | LeadRejected
+    | LeadWon
+    | LeadLost,
+    Field(discriminator="type"),
+]
+
+
+class EventBatch(_Strict):
+    events: list[LeadEventIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+EVENT = TypeAdapter[LeadEventIn](LeadEventIn)
+
+
+def event_payload(event: LeadEventIn) -> dict[str, Any]:
+    """What the log keeps of an event: its body as sent, less what has a column of its own.
+
+    `lead.updated` keeps only the fields the sender set, so an absent field is left alone.
+    """
+    body = event.model_dump(mode="json", exclude_unset=isinstance(event, LeadUpdated))
+    for key in ("id", "type", "occurred_at"):
+        body.pop(key, None)
+    return body
+
+
+class IngestProblem(BaseModel):
+    index: int = Field(description="Position of the event in `events` (0 for a single event).")
+    field: str = Field(description="Where in that event, e.g. `occurred_at` or `lead.fit`.")
+    message: str
+
+
+class UnmatchedOwner(BaseModel):
+    index: int
+    event_id: str
+    email: str
+
+
+class IngestResult(BaseModel):
+    stored: int = Field(description="Events stored now.")
+    duplicates: int = Field(description="Events whose id was stored before: changed nothing.")
+    waiting: int = Field(
+        description="Stored events whose lead has no lead.created yet; applied when it arrives."
+    )
+    unmatched_owners: list[UnmatchedOwner] = Field(
+        default_factory=list,
+        description="Assignments whose owner e-mail is no Slack user: the lead stays unassigned.",
+    )

@@ -1,0 +1,60 @@
+"""The sales side of the SLA: when each touch of a lead is due, and when it is overdue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class SalesSla:
+    """K touches in D days of assignment, the first within H hours; escalate after E hours."""
+
+    touches: int = 6
+    days: int = 14
+    first_touch_hours: int = 24
+    escalate_after_hours: int = 48
+
+    def __post_init__(self) -> None:
+        if self.touches < 1 or self.days < 1 or self.first_touch_hours < 1:
+            raise ValueError("touches, days and first-touch hours must be at least 1")
+        if self.escalate_after_hours < 0:
+            raise ValueError("escalation hours cannot be negative")
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(days=self.days)
+
+
+def touch_due(*, assigned_at: datetime, touch: int, sla: SalesSla) -> datetime:
+    """Touch k (1-based) is due at a + k·D/K; touch 1 at a + min(H, D/K)."""
+    if not 1 <= touch <= sla.touches:
+        raise ValueError(f"touch {touch} is outside 1..{sla.touches}")
+    spacing = sla.window / sla.touches
+    if touch == 1:
+        return assigned_at + min(timedelta(hours=sla.first_touch_hours), spacing)
+    return assigned_at + spacing * touch
+
+
+def next_touch_due(*, assigned_at: datetime, touches: int, sla: SalesSla) -> datetime | None:
+    """When the first missing touch is due; None once all K touches are logged."""
+    if touches >= sla.touches:
+        return None
+    return touch_due(assigned_at=assigned_at, touch=touches + 1, sla=sla)
+
+
+def is_overdue(*, next_due: datetime | None, now: datetime) -> bool:
+    """Fewer touches logged than are due by now; overdue since `next_due`."""
+    return next_due is not None and next_due <= now
+
+
+def window_end(*, assigned_at: datetime, sla: SalesSla) -> datetime:
+    return assigned_at + sla.window
+
+
+def is_breached(
+    *, assigned_at: datetime, sla_met_at: datetime | None, sla: SalesSla, now: datetime
+) -> bool:
+    """The window has ended and the K-th touch did not come within it."""
+    end = window_end(assigned_at=assigned_at, sla=sla)
+    return now >= end and (sla_met_at is None or sla_met_at > end)

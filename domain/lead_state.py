@@ -1,0 +1,174 @@
+"""A lead's current state as a fold over its events: the rule both the live projection and
+`smarketing db rebuild` apply, so the two cannot disagree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from domain.cadence import SalesSla, next_touch_due
+from domain.grading import DEFAULT_THRESHOLD, Grade, LeadStatus, grade
+
+LEAD_FIELDS = ("email", "name", "company", "source", "campaign", "persona", "fit", "interest")
+# Fields whose absence makes a lead incomplete: ungraded without a score, unreachable without
+# an e-mail (and then never recognised as a duplicate).
+REQUIRED_FIELDS = ("fit", "interest", "email")
+
+
+class EventType:
+    CREATED = "lead.created"
+    UPDATED = "lead.updated"
+    ASSIGNED = "lead.assigned"
+    TOUCHED = "lead.touched"
+    ACCEPTED = "lead.accepted"
+    REJECTED = "lead.rejected"
+    WON = "lead.won"
+    LOST = "lead.lost"
+    ALL = (CREATED, UPDATED, ASSIGNED, TOUCHED, ACCEPTED, REJECTED, WON, LOST)
+
+
+@dataclass(frozen=True)
+class LeadFact:
+    """One stored event as the rules see it: what happened, when, and its data."""
+
+    type: str
+    occurred_at: datetime
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The settings a lead's derived fields depend on."""
+
+    sla: SalesSla = field(default_factory=SalesSla)
+    threshold: int = DEFAULT_THRESHOLD
+
+
+@dataclass(frozen=True)
+class LeadState:
+    external_id: str
+    created_at: datetime | None = None
+    email: str | None = None
+    name: str | None = None
+    company: str | None = None
+    source: str | None = None
+    campaign: str | None = None
+    persona: str | None = None
+    fit: int | None = None
+    interest: int | None = None
+    status: LeadStatus = LeadStatus.OPEN
+    owner_id: str | None = None
+    owner_email: str | None = None
+    assigned_at: datetime | None = None
+    touches: int = 0
+    first_touch_at: datetime | None = None
+    last_touch_at: datetime | None = None
+    sla_met_at: datetime | None = None
+    accepted_at: datetime | None = None
+    closed_at: datetime | None = None
+    won_amount: Decimal | None = None
+    reject_reason: str | None = None
+    lost_reason: str | None = None
+    last_event_at: datetime | None = None
+    # Derived by `derive` from the fields above and the rules in force:
+    grade: Grade = Grade.UNGRADED
+    missing: tuple[str, ...] = REQUIRED_FIELDS
+    next_touch_due: datetime | None = None
+
+    @property
+    def email_normalized(self) -> str | None:
+        return normalize_email(self.email)
+
+    @property
+    def is_open(self) -> bool:
+        """Worked under the SLA: not won, lost, rejected, and not graded `avoid`."""
+        return not self.status.is_closed and self.grade != Grade.AVOID
+
+
+def normalize_email(email: str | None) -> str | None:
+    if email is None:
+        return None
+    cleaned = email.strip().lower()
+    return cleaned or None
+
+
+def apply(state: LeadState, fact: LeadFact, rules: Rules) -> LeadState:
+    """The state after one more event, with derived fields brought up to date."""
+    return derive(_apply(state, fact, rules), rules)
+
+
+def fold(external_id: str, facts: Iterable[LeadFact], rules: Rules) -> LeadState:
+    """Replay a lead's events in the order they occurred (callers sort by time, then log order)."""
+    state = LeadState(external_id=external_id)
+    for fact in facts:
+        state = _apply(state, fact, rules)
+    return derive(state, rules)
+
+
+def _apply(state: LeadState, fact: LeadFact, rules: Rules) -> LeadState:
+    at, data = fact.occurred_at, fact.data
+    state = replace(state, last_event_at=at)
+    if fact.type in (EventType.CREATED, EventType.UPDATED):
+        fields = data.get("lead", {})
+        changes = {name: fields[name] for name in LEAD_FIELDS if name in fields}
+        if fact.type == EventType.CREATED:
+            created = at if state.created_at is None else min(state.created_at, at)
+            changes["created_at"] = created
+        return replace(state, **changes)
+    if fact.type == EventType.ASSIGNED:
+        owner_id, owner_email = data.get("owner_id"), data.get("owner_email")
+        if owner_id is not None and owner_id == state.owner_id:
+            return state  # the same owner again: their clock keeps running
+        # Re-assignment restarts the clock for the new owner.
+        return replace(
+            state,
+            owner_id=owner_id,
+            owner_email=owner_email,
+            assigned_at=at,
+            touches=0,
+            first_touch_at=None,
+            sla_met_at=None,
+        )
+    if fact.type == EventType.TOUCHED:
+        if state.assigned_at is None or at < state.assigned_at:
+            return state  # worked before anyone owned it: no SLA touch for the new owner
+        touches = state.touches + 1
+        met = state.sla_met_at or (at if touches >= rules.sla.touches else None)
+        return replace(
+            state,
+            touches=touches,
+            first_touch_at=state.first_touch_at or at,
+            last_touch_at=at,
+            sla_met_at=met,
+        )
+    if fact.type == EventType.ACCEPTED:
+        return replace(state, status=LeadStatus.ACCEPTED, accepted_at=at, closed_at=None)
+    if fact.type == EventType.REJECTED:
+        return replace(
+            state, status=LeadStatus.REJECTED, reject_reason=data.get("reason"), closed_at=at
+        )
+    if fact.type == EventType.WON:
+        amount = data.get("amount")
+        return replace(
+            state,
+            status=LeadStatus.WON,
+            closed_at=at,
+            won_amount=Decimal(str(amount)) if amount is not None else None,
+        )
+    if fact.type == EventType.LOST:
+        return replace(state, status=LeadStatus.LOST, lost_reason=data.get("reason"), closed_at=at)
+    raise ValueError(f"unknown event type {fact.type!r}")
+
+
+def derive(state: LeadState, rules: Rules) -> LeadState:
+    """Grade, missing fields and the next due touch, from the state and the rules in force."""
+    graded = grade(fit=state.fit, interest=state.interest, threshold=rules.threshold)
+    missing = tuple(name for name in REQUIRED_FIELDS if getattr(state, name) in (None, ""))
+    state = replace(state, grade=graded, missing=missing)
+    due = None
+    if state.is_open and state.owner_id is not None and state.assigned_at is not None:
+        due = next_touch_due(assigned_at=state.assigned_at, touches=state.touches, sla=rules.sla)
+    return replace(state, next_touch_due=due)

@@ -1,0 +1,271 @@
+"""The event log and the lead projection: storing a batch of lead events in one transaction,
+updating each lead they touch, and rebuilding the projection from the log."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, delete, insert, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from domain.grading import Grade, LeadStatus
+from domain.lead_state import LeadFact, LeadState, Rules, apply, fold
+from storage.models import Lead, LeadEvent
+
+# Parameters per IN (...) list: far below SQLite's and PostgreSQL's limits.
+CHUNK = 900
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event about to be stored: already validated, owner already resolved."""
+
+    event_id: str
+    type: str
+    lead_external_id: str
+    occurred_at: datetime
+    origin: str
+    payload: dict[str, Any]
+    actor_id: str | None = None
+
+    @property
+    def fact(self) -> LeadFact:
+        return LeadFact(type=self.type, occurred_at=self.occurred_at, data=self.payload)
+
+
+@dataclass
+class StoreResult:
+    stored: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    # Stored, but their lead has no `lead.created` yet: applied as soon as it arrives.
+    waiting: list[str] = field(default_factory=list)
+
+
+def store_events(
+    session: Session, *, events: Sequence[NewEvent], rules: Rules, now: datetime
+) -> StoreResult:
+    """Append the events not seen before and bring their leads' projection up to date.
+
+    The caller's transaction makes it all-or-nothing. A repeated `event_id` (in the log or
+    earlier in the same batch) is a duplicate and changes nothing.
+    """
+    result = StoreResult()
+    known = _known_event_ids(session, [event.event_id for event in events])
+    fresh: list[NewEvent] = []
+    for event in events:
+        if event.event_id in known:
+            result.duplicates.append(event.event_id)
+        else:
+            known.add(event.event_id)
+            fresh.append(event)
+    if not fresh:
+        return result
+    session.execute(
+        insert(LeadEvent),
+        [
+            {
+                "event_id": event.event_id,
+                "type": event.type,
+                "lead_external_id": event.lead_external_id,
+                "occurred_at": event.occurred_at,
+                "received_at": now,
+                "origin": event.origin,
+                "actor_id": event.actor_id,
+                "payload": event.payload,
+            }
+            for event in fresh
+        ],
+    )
+    result.stored = [event.event_id for event in fresh]
+
+    by_lead: dict[str, list[NewEvent]] = defaultdict(list)
+    for event in fresh:
+        by_lead[event.lead_external_id].append(event)
+    rows = _leads_by_external_id(session, list(by_lead))
+    states: dict[str, LeadState] = {}
+    replay: list[str] = []
+    for external_id, lead_events in by_lead.items():
+        row = rows.get(external_id)
+        earliest = min(event.occurred_at for event in lead_events)
+        if row is None or row.last_event_at is None or earliest < row.last_event_at:
+            replay.append(external_id)  # new lead, or an event that belongs before others
+            continue
+        state = state_from_row(row)
+        for event in sorted(lead_events, key=lambda e: e.occurred_at):
+            state = apply(state, event.fact, rules)
+        states[external_id] = state
+    for external_id, facts in _facts_by_lead(session, replay):
+        states[external_id] = fold(external_id, facts, rules)
+
+    for external_id, lead_events in by_lead.items():
+        if states.get(external_id, LeadState(external_id)).created_at is None:
+            result.waiting.extend(event.event_id for event in lead_events)
+    emails = {row.email_normalized for row in rows.values() if row.email_normalized}
+    _write_states(session, states, rows, now)
+    emails |= {state.email_normalized for state in states.values() if state.email_normalized}
+    mark_duplicates(session, emails=emails)
+    return result
+
+
+def _known_event_ids(session: Session, event_ids: list[str]) -> set[str]:
+    known: set[str] = set()
+    for chunk in _chunks(sorted(set(event_ids))):
+        known.update(
+            session.execute(select(LeadEvent.event_id).where(col(LeadEvent.event_id).in_(chunk)))
+            .scalars()
+            .all()
+        )
+    return known
+
+
+def _leads_by_external_id(session: Session, external_ids: list[str]) -> dict[str, Lead]:
+    rows: dict[str, Lead] = {}
+    for chunk in _chunks(external_ids):
+        for row in session.execute(select(Lead).where(col(Lead.external_id).in_(chunk))).scalars():
+            rows[row.external_id] = row
+    return rows
+
+
+def _facts_by_lead(
+    session: Session, external_ids: list[str]
+) -> Iterator[tuple[str, list[LeadFact]]]:
+    """Each lead's whole history, in the order it happened (ties in the order received)."""
+    for chunk in _chunks(external_ids):
+        query = (
+            select(
+                LeadEvent.lead_external_id, LeadEvent.type, LeadEvent.occurred_at, LeadEvent.payload
+            )
+            .where(col(LeadEvent.lead_external_id).in_(chunk))
+            .order_by(
+                col(LeadEvent.lead_external_id), col(LeadEvent.occurred_at), col(LeadEvent.id)
+            )
+        )
+        yield from _group_facts(session.execute(query))
+
+
+def _group_facts(rows: Iterable[Any]) -> Iterator[tuple[str, list[LeadFact]]]:
+    current: str | None = None
+    facts: list[LeadFact] = []
+    for external_id, type_, occurred_at, payload in rows:
+        if external_id != current:
+            if current is not None:
+                yield current, facts
+            current, facts = external_id, []
+        facts.append(LeadFact(type=type_, occurred_at=occurred_at, data=payload))
+    if current is not None:
+        yield current, facts
+
+
+_STATE_COLUMNS = tuple(
+    name for name in LeadState.__dataclass_fields__ if name not in {"grade", "status", "missing"}
+)
+
+
+def state_from_row(row: Lead) -> LeadState:
+    values = {name: getattr(row, name) for name in _STATE_COLUMNS}
+    return LeadState(
+        **values,
+        grade=Grade(row.grade),
+        status=LeadStatus(row.status),
+        missing=tuple(name for name in row.missing.split(",") if name),
+    )
+
+
+def row_values(state: LeadState, now: datetime) -> dict[str, Any]:
+    values = {name: value for name, value in asdict(state).items() if name in _STATE_COLUMNS}
+    values.update(
+        grade=state.grade.value,
+        status=state.status.value,
+        missing=",".join(state.missing),
+        incomplete=bool(state.missing),
+        email_normalized=state.email_normalized,
+        updated_at=now,
+    )
+    if state.email_normalized is None:
+        values["duplicate_of"] = None
+    return values
+
+
+def _write_states(
+    session: Session, states: dict[str, LeadState], rows: dict[str, Lead], now: datetime
+) -> None:
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for external_id, state in states.items():
+        if state.created_at is None:
+            continue  # no `lead.created` yet: the events wait in the log
+        values = row_values(state, now)
+        row = rows.get(external_id)
+        if row is None:
+            inserts.append(values)
+        else:
+            updates.append({"id": row.id, **values})
+    if inserts:
+        session.execute(insert(Lead), inserts)
+    if updates:
+        session.execute(update(Lead), updates)
+
+
+def mark_duplicates(session: Session, *, emails: set[str] | None) -> None:
+    """Within each e-mail, the earliest-created lead is the original; the rest are its duplicates.
+
+    `emails=None` re-marks every lead (the rebuild); otherwise only the groups named, so a
+    batch costs what it touches, not the size of the table.
+    """
+    if emails is not None and not emails:
+        return
+    other = aliased(Lead)
+    original = (
+        select(other.external_id)
+        .where(other.email_normalized == Lead.email_normalized)
+        .order_by(col(other.created_at), col(other.external_id))
+        .limit(1)
+        .scalar_subquery()
+    )
+    marked = case((original == Lead.external_id, None), else_=original)
+    if emails is None:
+        session.execute(
+            update(Lead).where(col(Lead.email_normalized).is_not(None)).values(duplicate_of=marked)
+        )
+        return
+    for chunk in _chunks(sorted(emails)):
+        session.execute(
+            update(Lead).where(col(Lead.email_normalized).in_(chunk)).values(duplicate_of=marked)
+        )
+
+
+def rebuild_projection(session: Session, *, rules: Rules, now: datetime, batch: int = 2_000) -> int:
+    """Replace the projection with a fold of the whole log; returns the number of leads.
+
+    Streams the log ordered by lead, so memory holds one lead's history and one batch of rows.
+    """
+    session.execute(delete(Lead))
+    query = select(
+        LeadEvent.lead_external_id, LeadEvent.type, LeadEvent.occurred_at, LeadEvent.payload
+    ).order_by(col(LeadEvent.lead_external_id), col(LeadEvent.occurred_at), col(LeadEvent.id))
+    rows: list[dict[str, Any]] = []
+    count = 0
+    stream = session.execute(query.execution_options(yield_per=5_000))
+    for external_id, facts in _group_facts(stream):
+        state = fold(external_id, facts, rules)
+        if state.created_at is None:
+            continue
+        rows.append(row_values(state, now))
+        if len(rows) >= batch:
+            session.execute(insert(Lead), rows)
+            count, rows = count + len(rows), []
+    if rows:
+        session.execute(insert(Lead), rows)
+        count += len(rows)
+    mark_duplicates(session, emails=None)
+    return count
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
