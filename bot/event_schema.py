@@ -48,8 +48,8 @@ def _email(value: Any) -> Any:
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Score = Annotated[int | None, BeforeValidator(_score), Field(ge=0, le=100)]
-Email = Annotated[str | None, BeforeValidator(_email), Field(max_length=320)]
+Score = Annotated[Annotated[int, Field(ge=0, le=100)] | None, BeforeValidator(_score)]
+Email = Annotated[Annotated[str, Field(max_length=320)] | None, BeforeValidator(_email)]
 
 
 class _Strict(BaseModel):
