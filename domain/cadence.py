@@ -33,7 +33,8 @@ def touch_due(*, assigned_at: datetime, touch: int, sla: SalesSla) -> datetime:
     spacing = sla.window / sla.touches
     if touch == 1:
         return assigned_at + min(timedelta(hours=sla.first_touch_hours), spacing)
-    return assigned_at + spacing * touch
+    # Multiply before dividing, so the last touch falls exactly at the end of the window.
+    return assigned_at + sla.window * touch / sla.touches
 
 
 def next_touch_due(*, assigned_at: datetime, touches: int, sla: SalesSla) -> datetime | None:
