@@ -23,6 +23,7 @@ TOKEN = "bench-token"
 def main() -> None:
     leads = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     events = int(sys.argv[2]) if len(sys.argv) > 2 else leads * 10
+    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     database_url = os.environ.get("BENCH_DATABASE_URL")
     folder = Path(tempfile.mkdtemp())
     database_url = database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
@@ -32,9 +33,10 @@ def main() -> None:
     env = {**os.environ, "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-bench",
            "SLACK_SIGNING_SECRET": "bench", "SLACK_API_URL": "http://127.0.0.1:9/api/",
            "SMARKETING_INGEST_TOKEN": TOKEN, "PORT": str(port)}
-    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True)
+    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True,
+                   stderr=subprocess.DEVNULL)
     server = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"], env=env,
-                              stdout=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(timeout=120) as http:
@@ -45,7 +47,7 @@ def main() -> None:
                 except httpx.TransportError:
                     time.sleep(0.1)
             stream = lead_events(Scale(reps=500, leads=leads, events=events, campaigns=50),
-                                 end=datetime(2026, 11, 1, tzinfo=UTC))
+                                 end=datetime(2026, 11, 1, tzinfo=UTC), seed=seed)
             rates: list[float] = []
             total = 0
             started = time.perf_counter()

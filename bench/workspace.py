@@ -49,7 +49,7 @@ def lead_events(scale: Scale, *, seed: int = 1, end: datetime) -> Iterator[dict[
     for n in range(scale.leads):
         budget = max(1, round(rng.expovariate(1 / per_lead))) if n < scale.leads - 1 else 1
         budget = min(budget, scale.events - emitted - (scale.leads - n - 1)) or 1
-        lead_id = f"L{n:07d}"
+        lead_id = f"L{n:07d}" if seed == 1 else f"S{seed}-L{n:07d}"
         at = start + timedelta(seconds=rng.randrange(365 * 86_400))
         fit, interest = rng.randrange(101), rng.randrange(101)
         yield {
