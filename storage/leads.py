@@ -1,0 +1,67 @@
+"""Reads behind `/lead`: one lead, its latest events, and a rep's open leads — each query
+served by an index and bounded by what the reply shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from domain.grading import Grade, LeadStatus
+from storage.models import Lead, LeadEvent
+
+# The statuses a rep still works; `avoid` leads are left out by grade (DESIGN §2, "open").
+WORKED_STATUSES = (LeadStatus.OPEN.value, LeadStatus.ACCEPTED.value)
+
+
+@dataclass(frozen=True)
+class OpenLeads:
+    """The first `shown` of a rep's open leads, most overdue first, and how many there are."""
+
+    shown: list[Lead]
+    total: int
+
+
+def lead_by_external_id(session: Session, *, external_id: str) -> Lead | None:
+    """The projection row for a CRM id (unique index on `external_id`)."""
+    return session.exec(select(Lead).where(Lead.external_id == external_id)).first()
+
+
+def event_logged(session: Session, *, event_id: str) -> bool:
+    """Whether an event with this id is in the log (unique index on `event_id`)."""
+    found = session.exec(select(LeadEvent.id).where(LeadEvent.event_id == event_id)).first()
+    return found is not None
+
+
+def recent_events(session: Session, *, external_id: str, limit: int = 10) -> list[LeadEvent]:
+    """A lead's latest events, newest first, read backwards along ix_lead_event_lead_occurred."""
+    query = (
+        select(LeadEvent)
+        .where(LeadEvent.lead_external_id == external_id)
+        .order_by(col(LeadEvent.occurred_at).desc(), col(LeadEvent.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
+
+
+def open_leads_of(session: Session, *, owner_id: str, limit: int = 20) -> OpenLeads:
+    """A rep's open and accepted leads (not `avoid`), next touch due soonest — so most overdue —
+    first, leads with every touch in last. ix_lead_owner_status_next_due finds the rep's leads
+    of each status; only those are sorted, and they are counted only when more exist than shown.
+    """
+    worked = (
+        col(Lead.owner_id) == owner_id,
+        col(Lead.status).in_(WORKED_STATUSES),
+        col(Lead.grade) != Grade.AVOID.value,
+    )
+    shown = session.exec(
+        select(Lead)
+        .where(*worked)
+        .order_by(col(Lead.next_touch_due).asc().nulls_last(), col(Lead.external_id))
+        .limit(limit)
+    ).all()
+    if len(shown) < limit:
+        return OpenLeads(shown=list(shown), total=len(shown))
+    total = session.exec(select(func.count()).select_from(Lead).where(*worked)).one()
+    return OpenLeads(shown=list(shown), total=int(total))
