@@ -1,4 +1,5 @@
-"""`/leads-needed REVENUE DEAL_SIZE RATE [PERIOD]`: the funnel behind a revenue goal."""
+"""`/leads-needed REVENUE DEAL_SIZE RATE [PERIOD]`: the funnel behind a revenue goal; alone,
+`/leads-needed` answers for the stored target with the funnel's actual deal size and rate."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.services import Services
 from bot.views.funnel import funnel_message
 from bot.views.messages import Message, help_message, problem
+from bot.views.targets import no_target_yet, target_funnel_message
 from commands.parsing import ParseError, parse_amount, parse_period, parse_rate
+from domain import pace
 from domain.funnel import Period, leads_needed
+from storage import reports, workspace
 
 COMMAND = "/leads-needed"
 EXAMPLE = "/leads-needed 100000 1000 4%"
@@ -21,6 +25,7 @@ HELP_LINES = [
     "3. The target is yearly unless you add `per quarter` or `per month`; "
     "leads are then spread per month and per week.",
 ]
+TARGET_EXAMPLE = "/smarketing target 1.2m per year"
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,10 @@ def parse(text: str) -> LeadsNeededRequest:
 
 
 def answer(text: str) -> Message:
-    """The whole reply to one `/leads-needed` text: help, the funnel, or a problem."""
+    """The reply to `/leads-needed` with text: help, the funnel, or a problem.
+
+    Empty text is answered from the store by `answer_from_store`; here it can only say so.
+    """
     if text.strip().lower() in {"help", "?", "-h", "--help"}:
         return help_message("How /leads-needed counts", HELP_LINES, example=EXAMPLE)
     if not text.strip():
@@ -80,7 +88,73 @@ def answer(text: str) -> Message:
     return funnel_message(funnel)
 
 
+@dataclass(frozen=True)
+class StoredFigures:
+    """What the store knows for the stored-target funnel, read in one session."""
+
+    revenue: Fraction
+    period: Period
+    span: pace.Span
+    history: reports.FunnelHistory
+    so_far: int
+    reps: int
+
+
+def read_stored_figures(services: Services) -> StoredFigures | None:
+    """The target in force, the trailing 12 months, leads this period and reps; None with no
+    target. Each is one aggregate on the lead projection over indexed columns."""
+    now, tz = services.clock.now(), services.settings.timezone
+    with services.db.session() as session:
+        target = workspace.revenue_target(session)
+        if target is None:
+            return None
+        period = Period(target.period)
+        span = pace.current_period(period, now=now, tz=tz)
+        window = pace.trailing_year(now=now)
+        return StoredFigures(
+            revenue=Fraction(target.amount),
+            period=period,
+            span=span,
+            history=reports.funnel_history(session, start=window.start, end=window.end),
+            so_far=reports.leads_created(session, start=span.start, end=span.end),
+            reps=reports.rep_count(session),
+        )
+
+
+async def answer_from_store(services: Services) -> Message:
+    """`/leads-needed` alone: the stored target through the actual (or configured) funnel."""
+    figures = await services.in_thread(read_stored_figures, services)
+    if figures is None:
+        return no_target_yet(target_example=TARGET_EXAMPLE, numbers_example=EXAMPLE)
+    settings = services.settings
+    actuals = pace.funnel_actuals(
+        won=figures.history.won,
+        won_revenue=Fraction(figures.history.won_revenue),
+        leads=figures.history.leads,
+        # str() first: Fraction(0.04) would be the binary float, a hair off 4/100.
+        default_deal_size=Fraction(str(settings.smarketing_default_deal_size)),
+        default_rate=Fraction(str(settings.smarketing_default_conversion_rate)),
+    )
+    funnel = leads_needed(
+        revenue=figures.revenue,
+        deal_size=actuals.deal_size,
+        rate=actuals.rate,
+        period=figures.period,
+    )
+    plan = pace.plan_period(
+        needed=funnel.leads_needed,
+        so_far=figures.so_far,
+        span=figures.span,
+        reps=figures.reps,
+        now=services.clock.now(),
+        tz=settings.timezone,
+    )
+    return target_funnel_message(funnel=funnel, actuals=actuals, plan=plan)
+
+
 def register(app: AsyncApp, services: Services) -> None:
     @app.command(COMMAND)
     async def leads_needed_command(ack: AsyncAck, command: dict[str, str]) -> None:
-        await ack(response_type="ephemeral", **answer(command.get("text", "")).to_dict())
+        text = command.get("text", "")
+        reply = await answer_from_store(services) if not text.strip() else answer(text)
+        await ack(response_type="ephemeral", **reply.to_dict())

@@ -1,0 +1,240 @@
+"""The stored target's funnel with pace (`/leads-needed` alone), and `/smarketing settings`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from fractions import Fraction
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.views.format import format_amount, format_rate
+from bot.views.funnel import funnel_message
+from bot.views.messages import Message
+from domain.cadence import SalesSla
+from domain.funnel import Funnel, Period
+from domain.pace import FunnelActuals, PeriodPlan
+
+DEFAULT_COMMITMENT = "100 sales-ready leads per rep per month (default)"
+_PER = {Period.YEAR: "a year", Period.QUARTER: "a quarter", Period.MONTH: "a month"}
+_VALUE_LIMIT = 120  # a change's old and new values, as shown; the full text stays stored
+
+
+def slack_date(moment: datetime) -> str:
+    """A time each reader sees in their own zone; the fallback is UTC."""
+    utc = moment.astimezone(UTC)
+    fallback = utc.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(utc.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def period_name(period: Period, start: datetime) -> str:
+    """`2026`, `Q4 2026`, `November 2026`: the period that starts at `start` (local time)."""
+    if period is Period.YEAR:
+        return f"{start.year}"
+    if period is Period.QUARTER:
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    return start.strftime("%B %Y")
+
+
+def one_line(line: str) -> Message:
+    """A reply that is a single sentence: a confirmation or a refusal."""
+    return Message(text=line, blocks=[SectionBlock(text=MarkdownTextObject(text=line))])
+
+
+def no_target_yet(*, target_example: str, numbers_example: str) -> Message:
+    line = (
+        ":warning: No revenue target is stored yet: an admin sets one with "
+        f"`{target_example}`, or give the numbers: revenue, average deal size, "
+        f"lead-to-customer rate. Try `{numbers_example}`"
+    )
+    return one_line(line)
+
+
+def actuals_line(actuals: FunnelActuals) -> str:
+    """Where the average deal size and the lead-to-customer rate came from, plainly."""
+    deal, rate = format_amount(actuals.deal_size), format_rate(actuals.rate)
+    if not actuals.deal_size_is_actual:
+        return (
+            ":information_source: No lead was won in the last 12 months, so this uses the "
+            f"configured average deal size {deal} and lead-to-customer rate {rate} "
+            "(SMARKETING_DEFAULT_DEAL_SIZE, SMARKETING_DEFAULT_CONVERSION_RATE)."
+        )
+    won = f"{actuals.won:,} lead{'s' if actuals.won != 1 else ''} won"
+    deal_line = (
+        f"Average deal {deal}: {format_amount(actuals.won_revenue)} from {won} "
+        "in the last 12 months."
+    )
+    if not actuals.rate_is_actual:
+        return (
+            f"{deal_line} No new lead was created in those 12 months to compare the wins with, "
+            f"so the lead-to-customer rate is the configured {rate} "
+            "(SMARKETING_DEFAULT_CONVERSION_RATE)."
+        )
+    rate_line = (
+        f"Lead-to-customer rate {rate}: {won} ÷ {actuals.leads:,} leads created in the same "
+        "12 months (duplicates not counted)"
+    )
+    if actuals.rate_capped:
+        rate_line += ", counted as 100% because more leads were won than created"
+    return f"{deal_line} {rate_line}."
+
+
+def target_funnel_message(*, funnel: Funnel, actuals: FunnelActuals, plan: PeriodPlan) -> Message:
+    """The funnel for the stored target (the same blocks as the numbers form), where its deal
+    size and rate came from, and the pace: so far, remaining, per month, per week, per rep."""
+    name = period_name(funnel.period, plan.span.start)
+    base = funnel_message(funnel)
+    if plan.per_rep is None:
+        per_rep = "no reps yet (no one owns a lead in work)"
+    else:
+        reps = f"{plan.reps:,} rep{'s' if plan.reps != 1 else ''}"
+        per_rep = (
+            f"{plan.per_rep:,} for the rest of {name}, {plan.per_rep_per_month:,} a month ({reps})"
+        )
+    pace = (
+        f":white_check_mark: on pace: {plan.expected_by_now:,} expected by now"
+        if plan.on_pace
+        else f":warning: behind: {plan.expected_by_now:,} expected by now"
+    )
+    months, weeks = float(plan.months_left), float(plan.weeks_left)
+    pace_blocks: list[Block] = [
+        # Where the deal size and rate came from goes right under the divisions that use them.
+        SectionBlock(text=MarkdownTextObject(text=actuals_line(actuals))),
+        DividerBlock(),
+        SectionBlock(
+            text=MarkdownTextObject(text=f"*{name} so far*"),
+            fields=[
+                MarkdownTextObject(text=f"*Leads so far*\n{plan.so_far:,} of {plan.needed:,}"),
+                MarkdownTextObject(text=f"*Remaining*\n{plan.remaining:,}"),
+                MarkdownTextObject(
+                    text=f"*Needed per month*\n{plan.per_month:,} ({months:.1f} months left)"
+                ),
+                MarkdownTextObject(
+                    text=f"*Needed per week*\n{plan.per_week:,} ({weeks:.1f} weeks left)"
+                ),
+                MarkdownTextObject(text=f"*Per rep*\n{per_rep}"),
+                MarkdownTextObject(text=f"*Pace*\n{pace}"),
+            ],
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Leads so far are the leads created this period, duplicates not "
+                    "counted; what remains is spread over the rest of the period, rounded up."
+                ),
+            ]
+        ),
+    ]
+    fallback = ""
+    if not actuals.deal_size_is_actual:
+        fallback = " (configured deal size and rate: no lead won in the last 12 months)"
+    elif not actuals.rate_is_actual:
+        fallback = " (configured rate: no new lead in the last 12 months)"
+    text = (
+        f"{base.text} {name} so far: {plan.so_far:,} of {plan.needed:,} leads, "
+        f"{plan.remaining:,} to go: {plan.per_month:,} a month, {plan.per_week:,} a week"
+        f"{fallback}."
+    )
+    return Message(text=text, blocks=[*base.blocks, *pace_blocks])
+
+
+def target_set_message(*, new: str, old: str | None) -> Message:
+    was = f" (was {old})" if old else ""
+    return one_line(
+        f":white_check_mark: Revenue target set: {new}{was}. "
+        "`/leads-needed` now shows the leads it needs and the pace."
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    what: str
+    old: str | None
+    new: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WorkspaceSettings:
+    """What `/smarketing settings` shows, read from the store by the command."""
+
+    sla: SalesSla
+    sla_is_default: bool
+    threshold: int
+    threshold_is_default: bool
+    timezone: str
+    target_amount: Decimal | None = None
+    target_period: Period | None = None
+    target_set_by: str | None = None
+    target_set_at: datetime | None = None
+    leads_per_month: int | None = None  # None: the method's default commitment
+    leads_per_rep: bool = False
+    changes: list[Change] = field(default_factory=list)
+
+
+def _clip(value: str) -> str:
+    return value if len(value) <= _VALUE_LIMIT else value[: _VALUE_LIMIT - 1] + "…"
+
+
+def settings_message(shown: WorkspaceSettings) -> Message:
+    if shown.target_amount is None or shown.target_period is None:
+        target = "not set yet: an admin sets it with `/smarketing target 1.2m per year`"
+    else:
+        target = f"{format_amount(Fraction(shown.target_amount))} {_PER[shown.target_period]}"
+        if shown.target_set_by and shown.target_set_at:
+            target += f", set by <@{shown.target_set_by}> {slack_date(shown.target_set_at)}"
+    sla = shown.sla
+    sales = (
+        f"{sla.touches} touches in {sla.days} days, first touch within "
+        f"{sla.first_touch_hours} hours, escalate after {sla.escalate_after_hours} hours"
+        + (" (default)" if shown.sla_is_default else "")
+    )
+    if shown.leads_per_month is None:
+        marketing = DEFAULT_COMMITMENT
+    else:
+        marketing = f"{shown.leads_per_month:,} sales-ready leads per month" + (
+            " per rep" if shown.leads_per_rep else ""
+        )
+    grading = f"fit and interest at or above {shown.threshold} count as high" + (
+        " (default)" if shown.threshold_is_default else ""
+    )
+    lines = [
+        f"*Revenue target:* {target}",
+        f"*Marketing SLA:* {marketing}",
+        f"*Sales SLA:* {sales}",
+        f"*Grading:* {grading}",
+        f"*Time zone:* {shown.timezone}",
+    ]
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text="Smarketing settings")),
+        SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
+    ]
+    if shown.changes:
+        history = [
+            f"• {slack_date(change.at)} <@{change.by}> {change.what}: "
+            + (
+                f"{_clip(change.old)} → {_clip(change.new)}"
+                if change.old
+                else f"set to {_clip(change.new)}"
+            )
+            for change in shown.changes
+        ]
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text="*Recent changes*\n" + "\n".join(history)))
+        )
+    else:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text="No setting has been changed yet.")])
+        )
+    text = "Smarketing settings: " + "; ".join(line.replace("*", "") for line in lines[:3])
+    return Message(text=text, blocks=blocks)

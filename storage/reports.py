@@ -1,0 +1,277 @@
+"""Closed-loop reports and funnel history as queries on the lead projection (DESIGN §1.4, §2).
+
+Every query reads the `lead` table only, never the event log, and is bounded by a WHERE on
+indexed columns, so its cost follows the leads in the period asked about:
+- lead counts (leads, sales-ready, duplicates, incomplete) count leads *created* in the period
+  (`ix_lead_created_at`);
+- rejected, won, lost and revenue count leads *closed* that way in the period, on `closed_at`
+  (`ix_lead_status_closed`): a lead created in October and won in November is November's win;
+- accepted counts leads *accepted* in the period, on `accepted_at` (see `_accepted`).
+Each figure comes in total and broken down by source, campaign and persona.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, select, union_all
+from sqlmodel import Session, col
+
+from domain.grading import Grade, LeadStatus
+from storage.models import Lead
+
+CLOSED = (LeadStatus.REJECTED.value, LeadStatus.WON.value, LeadStatus.LOST.value)
+IN_WORK = (LeadStatus.OPEN.value, LeadStatus.ACCEPTED.value)
+CENTS = Decimal("0.01")
+
+
+class Dimension(StrEnum):
+    """What a report is broken down by: the lead's column of the same name."""
+
+    SOURCE = "source"
+    CAMPAIGN = "campaign"
+    PERSONA = "persona"
+
+    @property
+    def column(self) -> Any:
+        return getattr(Lead, self.value)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The closed-loop numbers for one slice of leads in one period."""
+
+    leads: int = 0
+    sales_ready: int = 0  # graded sales-ready and not a duplicate: what counts for marketing
+    duplicates: int = 0
+    incomplete: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    won: int = 0
+    lost: int = 0
+    revenue: Decimal = Decimal("0.00")
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            leads=self.leads + other.leads,
+            sales_ready=self.sales_ready + other.sales_ready,
+            duplicates=self.duplicates + other.duplicates,
+            incomplete=self.incomplete + other.incomplete,
+            accepted=self.accepted + other.accepted,
+            rejected=self.rejected + other.rejected,
+            won=self.won + other.won,
+            lost=self.lost + other.lost,
+            revenue=self.revenue + other.revenue,
+        )
+
+
+@dataclass(frozen=True)
+class Group:
+    """One row of a breakdown; `key` None gathers the leads that came without a value."""
+
+    key: str | None
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    reason: str  # lower-cased, so "Budget" and "budget" are one reason
+    count: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """A period's closed-loop report: totals, breakdowns, the commonest rejection reasons."""
+
+    start: datetime
+    end: datetime
+    total: Figures
+    by_source: list[Group]
+    by_campaign: list[Group]
+    by_persona: list[Group]
+    rejection_reasons: list[ReasonCount] = field(default_factory=list)
+
+    def by(self, dimension: Dimension) -> list[Group]:
+        return {
+            Dimension.SOURCE: self.by_source,
+            Dimension.CAMPAIGN: self.by_campaign,
+            Dimension.PERSONA: self.by_persona,
+        }[dimension]
+
+
+def period_report(
+    session: Session, *, start: datetime, end: datetime, top_reasons: int = 5
+) -> Report:
+    """The closed-loop report for [start, end); breakdowns sorted by revenue, then leads."""
+    breakdowns = {
+        dimension: breakdown(session, dimension=dimension, start=start, end=end)
+        for dimension in Dimension
+    }
+    total = sum((group.figures for group in breakdowns[Dimension.SOURCE]), Figures())
+    return Report(
+        start=start,
+        end=end,
+        total=total,
+        by_source=breakdowns[Dimension.SOURCE],
+        by_campaign=breakdowns[Dimension.CAMPAIGN],
+        by_persona=breakdowns[Dimension.PERSONA],
+        rejection_reasons=rejection_reasons(session, start=start, end=end, limit=top_reasons),
+    )
+
+
+def breakdown(
+    session: Session, *, dimension: Dimension, start: datetime, end: datetime
+) -> list[Group]:
+    """Figures per value of `dimension`: three grouped queries (created, closed, accepted)."""
+    key = dimension.column
+    figures: dict[str | None, Figures] = defaultdict(Figures)
+
+    is_sales_ready = and_(
+        col(Lead.grade) == Grade.SALES_READY.value, col(Lead.duplicate_of).is_(None)
+    )
+    created = (
+        select(
+            key,
+            func.count(),
+            _count_where(is_sales_ready),
+            _count_where(col(Lead.duplicate_of).is_not(None)),
+            _count_where(col(Lead.incomplete).is_(True)),
+        )
+        .where(_within(Lead.created_at, start, end))
+        .group_by(key)
+    )
+    for value, leads, sales_ready, duplicates, incomplete in session.execute(created):
+        figures[value] = replace(
+            figures[value],
+            leads=leads,
+            sales_ready=int(sales_ready or 0),
+            duplicates=int(duplicates or 0),
+            incomplete=int(incomplete or 0),
+        )
+
+    closed = (
+        select(key, col(Lead.status), func.count(), func.sum(Lead.won_amount))
+        .where(col(Lead.status).in_(CLOSED), _within(Lead.closed_at, start, end))
+        .group_by(key, col(Lead.status))
+    )
+    for value, status, count, amount in session.execute(closed):
+        if status == LeadStatus.WON.value:
+            figures[value] = replace(figures[value], won=count, revenue=_money(amount))
+        elif status == LeadStatus.REJECTED.value:
+            figures[value] = replace(figures[value], rejected=count)
+        else:
+            figures[value] = replace(figures[value], lost=count)
+
+    accepted = _accepted(start, end, key).subquery()
+    counted = select(accepted.c.key, func.count()).group_by(accepted.c.key)
+    for value, count in session.execute(counted):
+        figures[value] = replace(figures[value], accepted=count)
+
+    return sorted(
+        (Group(key=value, figures=row) for value, row in figures.items()),
+        key=lambda group: (-group.figures.revenue, -group.figures.leads, group.key or "\uffff"),
+    )
+
+
+def _accepted(start: datetime, end: datetime, key: Any) -> Any:
+    """Leads whose (latest) acceptance falls in [start, end), by `key`.
+
+    `accepted_at` has no index of its own, but an accepted lead is either still `accepted`
+    (closed_at empty), or was closed at or after it was accepted; so the two halves below each
+    walk `ix_lead_status_closed`: the accepted leads in work, and the leads closed since `start`.
+    """
+    in_period = _within(Lead.accepted_at, start, end)
+    still_accepted = select(key.label("key")).where(
+        col(Lead.status) == LeadStatus.ACCEPTED.value, col(Lead.closed_at).is_(None), in_period
+    )
+    closed_since = select(key.label("key")).where(
+        col(Lead.status).in_(CLOSED), col(Lead.closed_at) >= start, in_period
+    )
+    return union_all(still_accepted, closed_since)
+
+
+def rejection_reasons(
+    session: Session, *, start: datetime, end: datetime, limit: int = 5
+) -> list[ReasonCount]:
+    """The commonest reasons sales gave for leads rejected in [start, end), most first."""
+    reason = func.lower(col(Lead.reject_reason))
+    count = func.count()
+    query = (
+        select(reason, count)
+        .where(col(Lead.status) == LeadStatus.REJECTED.value, _within(Lead.closed_at, start, end))
+        .group_by(reason)
+        .order_by(count.desc(), reason)
+        .limit(limit)
+    )
+    return [
+        ReasonCount(reason=text if text is not None else "(no reason)", count=n)
+        for text, n in session.execute(query)
+    ]
+
+
+@dataclass(frozen=True)
+class FunnelHistory:
+    """What a window of time did: leads won and their revenue (by `closed_at`), and new leads
+    created (by `created_at`, duplicates not counted: they are not new people)."""
+
+    won: int
+    won_revenue: Decimal
+    leads: int
+
+
+def funnel_history(session: Session, *, start: datetime, end: datetime) -> FunnelHistory:
+    won, revenue = session.execute(
+        select(func.count(), func.sum(Lead.won_amount)).where(
+            col(Lead.status) == LeadStatus.WON.value, _within(Lead.closed_at, start, end)
+        )
+    ).one()
+    return FunnelHistory(
+        won=won, won_revenue=_money(revenue), leads=leads_created(session, start=start, end=end)
+    )
+
+
+def leads_created(session: Session, *, start: datetime, end: datetime) -> int:
+    """Leads created in [start, end) that are not duplicates of an earlier lead."""
+    # All leads less those with a `duplicate_of`, rather than WHERE duplicate_of IS NULL:
+    # given that condition, a planner without statistics walks ix_lead_duplicate_of, which
+    # holds every original lead ever, instead of the period's slice of ix_lead_created_at.
+    count = session.execute(
+        select(func.count() - func.count(col(Lead.duplicate_of))).where(
+            _within(Lead.created_at, start, end)
+        )
+    ).scalar_one()
+    return int(count)
+
+
+def rep_count(session: Session) -> int:
+    """People who own at least one lead still in work (open or accepted).
+
+    These are the reps a lead goal is shared by; members alone include managers and
+    marketers, and an owner whose leads are all closed is not working the funnel now.
+    Reads only the leads in work, through the `status` prefix of `ix_lead_status_next_touch_due`.
+    """
+    count = session.execute(
+        select(func.count(func.distinct(Lead.owner_id))).where(
+            col(Lead.status).in_(IN_WORK), col(Lead.owner_id).is_not(None)
+        )
+    ).scalar_one()
+    return int(count)
+
+
+def _within(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(col(column) >= start, col(column) < end)
+
+
+def _count_where(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _money(value: Any) -> Decimal:
+    if value is None:
+        return Decimal("0.00")
+    return Decimal(str(value)).quantize(CENTS)
