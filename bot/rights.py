@@ -6,7 +6,8 @@ loses the right at once.
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.services import Services
 from storage import members
@@ -23,6 +24,8 @@ async def is_admin(services: Services, user_id: str) -> bool:
         response = await services.client.users_info(user=user_id)
     except SlackApiError as error:
         raise RightsUnknown(str(error.response.get("error"))) from error
+    except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
+        raise RightsUnknown(type(error).__name__) from error
     user = response["user"]
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 

@@ -24,6 +24,7 @@ from bot.ingest import ingest
 from bot.rights import RightsUnknown, may_act_on_lead
 from bot.services import Services
 from bot.views import lead as views
+from bot.views.format import slack_date
 from bot.views.messages import Message, help_message, problem
 from commands.parsing import ParseError, parse_amount
 from domain.cadence import SalesSla
@@ -228,13 +229,13 @@ def refused(request: LeadRequest, lead: Lead) -> str | None:
     label = views.lead_label(lead)
     status = LeadStatus(lead.status)
     if status.is_closed:
-        when = f" on {views.slack_date(lead.closed_at)}" if lead.closed_at else ""
+        when = f" on {slack_date(lead.closed_at)}" if lead.closed_at else ""
         return (
             f"{label} was already {status.value}{when}; a closed lead takes no more touches "
             "or feedback"
         )
     if request.action == "accept" and status == LeadStatus.ACCEPTED:
-        when = f" on {views.slack_date(lead.accepted_at)}" if lead.accepted_at else ""
+        when = f" on {slack_date(lead.accepted_at)}" if lead.accepted_at else ""
         return f"{label} was already accepted{when}"
     if request.action == "touch" and lead.assigned_at is None:
         return f"{label} has no owner yet, so a touch would count for no one; assign it first"

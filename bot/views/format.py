@@ -1,7 +1,8 @@
-"""How numbers read in Slack: amounts with thousands separators, rates as percentages."""
+"""How values read in Slack: amounts, rates, times in each reader's zone, text shown literally."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from fractions import Fraction
 
 
@@ -18,3 +19,10 @@ def format_rate(value: Fraction) -> str:
     if percent.denominator == 1:
         return f"{percent.numerator}%"
     return f"{float(percent):.6g}%"
+
+
+def slack_date(moment: datetime) -> str:
+    """A time each reader sees in their own zone; the fallback is UTC."""
+    utc = moment.astimezone(UTC)
+    fallback = utc.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(utc.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"

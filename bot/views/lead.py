@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.views.format import format_amount
+from bot.views.format import format_amount, slack_date
 from bot.views.messages import Message
 from domain.cadence import SalesSla, is_overdue
 from domain.grading import Grade, LeadStatus
@@ -32,13 +32,6 @@ _FIELD_MAX = 200  # a lead's name or company as shown; the store allows 255
 _NOTE_MAX = 300  # a note or reason as shown in a timeline line
 _ORIGIN = {"api": "from the CRM", "csv": "from a CSV import", "slack": "in Slack"}
 _CHANNEL_VERB = {"call": "Call", "email": "E-mail", "meeting": "Meeting", "social": "Social"}
-
-
-def slack_date(moment: datetime) -> str:
-    """A time each reader sees in their own zone; the fallback is UTC."""
-    utc = moment.astimezone(UTC)
-    fallback = utc.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(utc.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def escape(text: str) -> str:

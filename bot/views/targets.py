@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.views.format import format_amount, format_rate
+from bot.views.format import format_amount, format_rate, slack_date
 from bot.views.funnel import funnel_message
 from bot.views.messages import Message
 from domain.cadence import SalesSla
@@ -27,13 +27,6 @@ from domain.pace import FunnelActuals, PeriodPlan
 DEFAULT_COMMITMENT = "100 sales-ready leads per rep per month (default)"
 _PER = {Period.YEAR: "a year", Period.QUARTER: "a quarter", Period.MONTH: "a month"}
 _VALUE_LIMIT = 120  # a change's old and new values, as shown; the full text stays stored
-
-
-def slack_date(moment: datetime) -> str:
-    """A time each reader sees in their own zone; the fallback is UTC."""
-    utc = moment.astimezone(UTC)
-    fallback = utc.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(utc.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def period_name(period: Period, start: datetime) -> str:
