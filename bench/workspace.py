@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -53,14 +53,19 @@ def lead_events(scale: Scale, *, seed: int = 1, end: datetime) -> Iterator[dict[
         at = start + timedelta(seconds=rng.randrange(365 * 86_400))
         fit, interest = rng.randrange(101), rng.randrange(101)
         yield {
-            "id": f"bench-{seed}-{n}-0", "type": "lead.created", "occurred_at": iso(at),
+            "id": f"bench-{seed}-{n}-0",
+            "type": "lead.created",
+            "occurred_at": iso(at),
             "lead": {
-                "external_id": lead_id, "email": f"p{rng.randrange(scale.leads)}@example.com",
-                "name": f"Person {n}", "company": f"Company {n % 5000}",
+                "external_id": lead_id,
+                "email": f"p{rng.randrange(scale.leads)}@example.com",
+                "name": f"Person {n}",
+                "company": f"Company {n % 5000}",
                 "source": rng.choice(["webinar", "ads", "referral", "seo", "events"]),
                 "campaign": f"campaign-{_skewed(rng, scale.campaigns)}",
                 "persona": rng.choice(["CFO", "CTO", "Ops", "Founder"]),
-                "fit": fit, "interest": interest,
+                "fit": fit,
+                "interest": interest,
             },
         }
         emitted += 1
@@ -68,15 +73,19 @@ def lead_events(scale: Scale, *, seed: int = 1, end: datetime) -> Iterator[dict[
             at += timedelta(minutes=rng.randrange(1, 600))
             owner = rep_id(_skewed(rng, scale.reps))
             yield {
-                "id": f"bench-{seed}-{n}-1", "type": "lead.assigned", "occurred_at": iso(at),
-                "lead": {"external_id": lead_id}, "owner": {"slack_user_id": owner},
+                "id": f"bench-{seed}-{n}-1",
+                "type": "lead.assigned",
+                "occurred_at": iso(at),
+                "lead": {"external_id": lead_id},
+                "owner": {"slack_user_id": owner},
             }
             emitted += 1
         for k in range(2, budget):
             at += timedelta(hours=rng.randrange(1, 60))
             roll = rng.random()
             event: dict[str, Any] = {
-                "id": f"bench-{seed}-{n}-{k}", "occurred_at": iso(min(at, end)),
+                "id": f"bench-{seed}-{n}-{k}",
+                "occurred_at": iso(min(at, end)),
                 "lead": {"external_id": lead_id},
             }
             if roll < 0.9 or k < budget - 1:

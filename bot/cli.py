@@ -1,9 +1,10 @@
-"""The `smarketing` command line: serve the app, migrate and rebuild the database."""
+"""The `smarketing` command line: serve the app, migrate and rebuild the database, import leads."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Annotated
 
 import typer
 import uvicorn
@@ -76,6 +77,99 @@ def db_rebuild() -> None:
     with database.session() as session:
         count = rebuild_projection(session, rules=workspace.rules(session), now=datetime.now(UTC))
     err.print(f"Rebuilt the projection: {count:,} leads from the event log.", highlight=False)
+
+
+@cli.command("import")
+def import_csv(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE.csv", help="Leads, one a row, under a header row.")
+    ],
+) -> None:
+    """Import leads from a CSV file; importing the same file again adds nothing.
+
+    Columns, named in the header row (external_id and created_at are required):
+    external_id, email, name, company, source, campaign, persona,
+    fit, interest, owner_email, created_at.
+
+    Exit code 0: every row stored. 1: some rows rejected (listed by line).
+    2: a problem with the file or the settings, or the import stopped part-way.
+    """
+    import asyncio
+
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from bot.clock import SystemClock
+    from bot.csv_import import ImportFileError, ImportStopped, import_leads, open_leads_file
+    from bot.csv_import import render_report as render
+    from bot.services import Services
+    from bot.slack_client import create_client
+
+    settings = _settings()
+    token = settings.slack_bot_token
+    try:
+        with open_leads_file(file) as leads_file:
+            needs_slack = (token is None or not token.get_secret_value().strip()) and (
+                leads_file.has_owner_emails()
+            )
+    except ImportFileError as error:
+        err.print(str(error), highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    if needs_slack:
+        err.print(
+            "The file names owners in owner_email, who are looked up in Slack: set "
+            "SLACK_BOT_TOKEN (or empty the owner_email column) and import again.",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    database = Database(settings.database_url)
+    if not database.answers():
+        err.print(
+            "The database at DATABASE_URL does not answer or is not migrated: "
+            "run `smarketing db upgrade` first.",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    services = Services(
+        settings=settings, db=database, clock=SystemClock(), client=create_client(settings)
+    )
+    progress = Progress(
+        TextColumn("Importing {task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeRemainingColumn(),
+        console=err,
+    )
+    try:
+        with open_leads_file(file) as leads_file, progress:
+            task = progress.add_task(file.name, total=leads_file.size, rows=0)
+
+            def advance(bytes_read: int, rows: int) -> None:
+                progress.update(task, completed=bytes_read, rows=rows)
+
+            report = asyncio.run(import_leads(services, leads_file, on_progress=advance))
+    except ImportFileError as error:  # the file changed since its header was checked
+        err.print(str(error), highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    except ImportStopped as stopped:
+        typer.echo(render(stopped.report, path=file))
+        err.print(
+            f"Import stopped: {stopped.reason}. Import the file again to go on: "
+            "rows already imported are skipped.",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(2) from None
+    finally:
+        database.dispose()
+    typer.echo(render(report, path=file))
+    raise typer.Exit(report.exit_code)
 
 
 def _describe(database_url: str) -> str:

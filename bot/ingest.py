@@ -7,7 +7,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from slack_sdk.errors import SlackApiError
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import IntegrityError
 
 from bot.event_schema import LeadAssigned, LeadEventIn, UnmatchedOwner, event_payload
@@ -49,6 +50,8 @@ async def resolve_owners(services: Services, emails: set[str]) -> dict[str, str 
             known[email] = None
             await services.in_thread(_remember, services, email, None, None, None)
             continue
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
+            raise SlackUnavailable(f"users.lookupByEmail failed: {type(error).__name__}") from error
         user = response["user"]
         known[email] = user["id"]
         await services.in_thread(

@@ -36,7 +36,15 @@ def create_engine_for(database_url: str, *, pooled: bool = True) -> Engine:
         return engine
     if not pooled:
         return create_engine(url, poolclass=NullPool)
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # psycopg prepares a statement after five runs and keeps the plan it made then: made on
+    # a young, empty table it stays a bad plan as the table grows. Plan each time instead.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"prepare_threshold": None},
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
