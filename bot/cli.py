@@ -29,6 +29,19 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
+def _migrated_database(settings: Settings) -> Database:
+    """The store, or a one-line reason and exit 2 when it does not answer or is not migrated."""
+    database = Database(settings.database_url)
+    if not database.answers():
+        err.print(
+            "The database at DATABASE_URL does not answer or is not migrated: "
+            "run `smarketing db upgrade` first.",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    return database
+
+
 @cli.command()
 def run(
     port: int | None = typer.Option(None, help="Port to serve on (default: $PORT, else 3000)."),
@@ -42,14 +55,7 @@ def run(
     if missing:
         err.print(SLACK_SETUP_HELP.format(names=" and ".join(missing)), highlight=False)
         raise typer.Exit(2)
-    database = Database(settings.database_url)
-    if not database.answers():
-        err.print(
-            "The database at DATABASE_URL does not answer or is not migrated: "
-            "run `smarketing db upgrade` first.",
-            highlight=False,
-        )
-        raise typer.Exit(2)
+    database = _migrated_database(settings)
     from bot.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -72,8 +78,7 @@ def db_rebuild() -> None:
     from storage import workspace
     from storage.events import rebuild_projection
 
-    settings = _settings()
-    database = Database(settings.database_url)
+    database = _migrated_database(_settings())
     with database.session() as session:
         count = rebuild_projection(session, rules=workspace.rules(session), now=datetime.now(UTC))
     err.print(f"Rebuilt the projection: {count:,} leads from the event log.", highlight=False)
@@ -127,14 +132,7 @@ def import_csv(
             highlight=False,
         )
         raise typer.Exit(2)
-    database = Database(settings.database_url)
-    if not database.answers():
-        err.print(
-            "The database at DATABASE_URL does not answer or is not migrated: "
-            "run `smarketing db upgrade` first.",
-            highlight=False,
-        )
-        raise typer.Exit(2)
+    database = _migrated_database(settings)
     services = Services(
         settings=settings, db=database, clock=SystemClock(), client=create_client(settings)
     )
