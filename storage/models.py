@@ -53,7 +53,10 @@ class Lead(SQLModel, table=True):
         Index("ix_lead_source_created", "source", "created_at"),
         Index("ix_lead_campaign_created", "campaign", "created_at"),
         Index("ix_lead_persona_created", "persona", "created_at"),
-        Index("ix_lead_status_closed", "status", "closed_at"),
+        # The trailing-year and period aggregates read these indexes alone, never the rows.
+        Index("ix_lead_status_closed", "status", "closed_at", "won_amount"),
+        Index("ix_lead_created_duplicate", "created_at", "duplicate_of"),
+        Index("ix_lead_status_owner", "status", "owner_id"),
         Index("ix_lead_email_created", "email_normalized", "created_at"),
     )
 
@@ -81,7 +84,7 @@ class Lead(SQLModel, table=True):
     sla_met_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     next_touch_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
     duplicate_of: str | None = Field(default=None, max_length=255, index=True)
-    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
     accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     won_amount: Decimal | None = Field(default=None, sa_type=Numeric(16, 2))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 02:54:39.163548
+Create Date: 2026-11-30 03:37:19.829075
 """
 
 from collections.abc import Sequence
@@ -81,7 +81,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("lead", schema=None) as batch_op:
         batch_op.create_index("ix_lead_campaign_created", ["campaign", "created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_lead_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(
+            "ix_lead_created_duplicate", ["created_at", "duplicate_of"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_lead_duplicate_of"), ["duplicate_of"], unique=False)
         batch_op.create_index(
             "ix_lead_email_created", ["email_normalized", "created_at"], unique=False
@@ -93,10 +95,13 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_lead_persona_created", ["persona", "created_at"], unique=False)
         batch_op.create_index("ix_lead_source_created", ["source", "created_at"], unique=False)
-        batch_op.create_index("ix_lead_status_closed", ["status", "closed_at"], unique=False)
+        batch_op.create_index(
+            "ix_lead_status_closed", ["status", "closed_at", "won_amount"], unique=False
+        )
         batch_op.create_index(
             "ix_lead_status_next_touch_due", ["status", "next_touch_due"], unique=False
         )
+        batch_op.create_index("ix_lead_status_owner", ["status", "owner_id"], unique=False)
 
     op.create_table(
         "lead_event",
@@ -239,6 +244,7 @@ def downgrade() -> None:
 
     op.drop_table("lead_event")
     with op.batch_alter_table("lead", schema=None) as batch_op:
+        batch_op.drop_index("ix_lead_status_owner")
         batch_op.drop_index("ix_lead_status_next_touch_due")
         batch_op.drop_index("ix_lead_status_closed")
         batch_op.drop_index("ix_lead_source_created")
@@ -248,7 +254,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_lead_grade_created")
         batch_op.drop_index("ix_lead_email_created")
         batch_op.drop_index(batch_op.f("ix_lead_duplicate_of"))
-        batch_op.drop_index(batch_op.f("ix_lead_created_at"))
+        batch_op.drop_index("ix_lead_created_duplicate")
         batch_op.drop_index("ix_lead_campaign_created")
 
     op.drop_table("lead")
