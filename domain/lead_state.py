@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from domain.cadence import SalesSla, next_touch_due
+from domain.cadence import SalesSla, next_touch_due, window_end
 from domain.grading import DEFAULT_THRESHOLD, Grade, LeadStatus, grade
 
 LEAD_FIELDS = ("email", "name", "company", "source", "campaign", "persona", "fit", "interest")
@@ -73,10 +73,12 @@ class LeadState:
     reject_reason: str | None = None
     lost_reason: str | None = None
     last_event_at: datetime | None = None
-    # Derived by `derive` from the fields above and the rules in force:
+    # Derived by `derive` from the fields above and the rules in force (so recomputed for
+    # every lead when an admin changes the SLA or the grading threshold):
     grade: Grade = Grade.UNGRADED
     missing: tuple[str, ...] = REQUIRED_FIELDS
     next_touch_due: datetime | None = None
+    window_ends_at: datetime | None = None
 
     @property
     def email_normalized(self) -> str | None:
@@ -168,7 +170,11 @@ def derive(state: LeadState, rules: Rules) -> LeadState:
     graded = grade(fit=state.fit, interest=state.interest, threshold=rules.threshold)
     missing = tuple(name for name in REQUIRED_FIELDS if getattr(state, name) in (None, ""))
     state = replace(state, grade=graded, missing=missing)
-    due = None
-    if state.is_open and state.owner_id is not None and state.assigned_at is not None:
-        due = next_touch_due(assigned_at=state.assigned_at, touches=state.touches, sla=rules.sla)
-    return replace(state, next_touch_due=due)
+    due = window = None
+    if state.owner_id is not None and state.assigned_at is not None:
+        window = window_end(assigned_at=state.assigned_at, sla=rules.sla)
+        if state.is_open:
+            due = next_touch_due(
+                assigned_at=state.assigned_at, touches=state.touches, sla=rules.sla
+            )
+    return replace(state, next_touch_due=due, window_ends_at=window)

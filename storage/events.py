@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from domain.grading import Grade, LeadStatus
-from domain.lead_state import LeadFact, LeadState, Rules, apply, fold
+from domain.lead_state import LeadFact, LeadState, Rules, apply, derive, fold
 from storage.models import Lead, LeadEvent
 
 # Parameters per IN (...) list: far below SQLite's and PostgreSQL's limits.
@@ -264,6 +264,29 @@ def rebuild_projection(session: Session, *, rules: Rules, now: datetime, batch: 
         count += len(rows)
     mark_duplicates(session, emails=None)
     return count
+
+
+def rederive_leads(session: Session, *, rules: Rules, now: datetime, batch: int = 2_000) -> int:
+    """Bring every lead's derived fields (grade, next touch due, window end) in line with new
+    rules; returns how many changed. Walks the projection by id in batches, never the log."""
+    changed, after = 0, 0
+    while True:
+        rows = session.exec(
+            select(Lead).where(col(Lead.id) > after).order_by(col(Lead.id)).limit(batch)
+        ).all()
+        if not rows:
+            return changed
+        updates = []
+        for row in rows:
+            state = state_from_row(row)
+            fresh = derive(state, rules)
+            if fresh != state:
+                updates.append({"id": row.id, **row_values(fresh, now)})
+        if updates:
+            session.execute(update(Lead), updates)
+            changed += len(updates)
+        after = rows[-1].id or after
+        session.expunge_all()
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:

@@ -47,9 +47,23 @@ class Lead(SQLModel, table=True):
 
     __tablename__ = "lead"
     __table_args__ = (
-        Index("ix_lead_owner_status_next_due", "owner_id", "status", "next_touch_due"),
+        # /lead mine, /sla-status and App Home: a rep's leads in work, read from the index alone.
+        Index(
+            "ix_lead_owner_status_next_due",
+            "owner_id",
+            "status",
+            "next_touch_due",
+            "assigned_at",
+            "grade",
+        ),
+        # Breaches: windows that ended in a period, per rep and for everyone.
+        Index("ix_lead_owner_window", "owner_id", "window_ends_at", "sla_met_at", "closed_at"),
+        Index("ix_lead_window", "window_ends_at", "sla_met_at", "closed_at"),
+        # Median first-touch time of leads assigned in a period.
+        Index("ix_lead_owner_assigned", "owner_id", "assigned_at", "first_touch_at"),
+        Index("ix_lead_assigned", "assigned_at", "first_touch_at"),
         Index("ix_lead_status_next_touch_due", "status", "next_touch_due"),
-        Index("ix_lead_grade_created", "grade", "created_at"),
+        Index("ix_lead_grade_created", "grade", "created_at", "duplicate_of"),
         Index("ix_lead_source_created", "source", "created_at"),
         Index("ix_lead_campaign_created", "campaign", "created_at"),
         Index("ix_lead_persona_created", "persona", "created_at"),
@@ -83,6 +97,7 @@ class Lead(SQLModel, table=True):
     last_touch_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sla_met_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     next_touch_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    window_ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     duplicate_of: str | None = Field(default=None, max_length=255, index=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
     accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

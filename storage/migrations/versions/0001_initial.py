@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 03:37:19.829075
+Create Date: 2026-11-30 03:40:11.687237
 """
 
 from collections.abc import Sequence
@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("last_touch_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("sla_met_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("next_touch_due", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("window_ends_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("duplicate_of", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("accepted_at", storage.types.UTCDateTime(timezone=True), nullable=True),
@@ -80,6 +81,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("external_id"),
     )
     with op.batch_alter_table("lead", schema=None) as batch_op:
+        batch_op.create_index("ix_lead_assigned", ["assigned_at", "first_touch_at"], unique=False)
         batch_op.create_index("ix_lead_campaign_created", ["campaign", "created_at"], unique=False)
         batch_op.create_index(
             "ix_lead_created_duplicate", ["created_at", "duplicate_of"], unique=False
@@ -88,10 +90,22 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_lead_email_created", ["email_normalized", "created_at"], unique=False
         )
-        batch_op.create_index("ix_lead_grade_created", ["grade", "created_at"], unique=False)
+        batch_op.create_index(
+            "ix_lead_grade_created", ["grade", "created_at", "duplicate_of"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_lead_incomplete"), ["incomplete"], unique=False)
         batch_op.create_index(
-            "ix_lead_owner_status_next_due", ["owner_id", "status", "next_touch_due"], unique=False
+            "ix_lead_owner_assigned", ["owner_id", "assigned_at", "first_touch_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_lead_owner_status_next_due",
+            ["owner_id", "status", "next_touch_due", "assigned_at", "grade"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_lead_owner_window",
+            ["owner_id", "window_ends_at", "sla_met_at", "closed_at"],
+            unique=False,
         )
         batch_op.create_index("ix_lead_persona_created", ["persona", "created_at"], unique=False)
         batch_op.create_index("ix_lead_source_created", ["source", "created_at"], unique=False)
@@ -102,6 +116,9 @@ def upgrade() -> None:
             "ix_lead_status_next_touch_due", ["status", "next_touch_due"], unique=False
         )
         batch_op.create_index("ix_lead_status_owner", ["status", "owner_id"], unique=False)
+        batch_op.create_index(
+            "ix_lead_window", ["window_ends_at", "sla_met_at", "closed_at"], unique=False
+        )
 
     op.create_table(
         "lead_event",
@@ -244,18 +261,22 @@ def downgrade() -> None:
 
     op.drop_table("lead_event")
     with op.batch_alter_table("lead", schema=None) as batch_op:
+        batch_op.drop_index("ix_lead_window")
         batch_op.drop_index("ix_lead_status_owner")
         batch_op.drop_index("ix_lead_status_next_touch_due")
         batch_op.drop_index("ix_lead_status_closed")
         batch_op.drop_index("ix_lead_source_created")
         batch_op.drop_index("ix_lead_persona_created")
+        batch_op.drop_index("ix_lead_owner_window")
         batch_op.drop_index("ix_lead_owner_status_next_due")
+        batch_op.drop_index("ix_lead_owner_assigned")
         batch_op.drop_index(batch_op.f("ix_lead_incomplete"))
         batch_op.drop_index("ix_lead_grade_created")
         batch_op.drop_index("ix_lead_email_created")
         batch_op.drop_index(batch_op.f("ix_lead_duplicate_of"))
         batch_op.drop_index("ix_lead_created_duplicate")
         batch_op.drop_index("ix_lead_campaign_created")
+        batch_op.drop_index("ix_lead_assigned")
 
     op.drop_table("lead")
     with op.batch_alter_table("delivery", schema=None) as batch_op:
