@@ -8,9 +8,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.services import Services
 from bot.views.messages import problem
-from commands import lead, leads_needed, smarketing
+from commands import lead, leads_needed, sla_status, smarketing
 
-MODULES = (leads_needed, lead, smarketing)
+MODULES = (leads_needed, lead, smarketing, sla_status)
 COMMANDS = tuple(module.COMMAND for module in MODULES)
 
 

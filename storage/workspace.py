@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from domain.cadence import SalesSla
 from domain.grading import DEFAULT_THRESHOLD
 from domain.lead_state import Rules
+from domain.sla import MarketingSla
 from storage.models import (
     MarketingCommitment,
     RevenueTarget,
@@ -122,3 +123,11 @@ def recent_changes(session: Session, *, limit: int = 10) -> list[SettingChange]:
             .limit(limit)
         ).all()
     )
+
+
+def marketing_sla(session: Session) -> MarketingSla:
+    """Marketing's commitment in force as the rules see it (the method's default until set)."""
+    row = marketing_commitment(session)
+    if row is None:
+        return MarketingSla()
+    return MarketingSla(leads_per_month=row.leads_per_month, per_rep=row.per_rep)

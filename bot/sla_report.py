@@ -1,0 +1,117 @@
+"""Both sides of the SLA for one audience, assembled once for `/sla-status` and App Home."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from domain import pace
+from domain.cadence import SalesSla
+from domain.funnel import Period
+from domain.sla import MarketingPace, MarketingSla, SalesCounts, marketing_pace, team_total
+from storage import reports, sla, workspace
+
+
+@dataclass(frozen=True)
+class MarketingSide:
+    sla: MarketingSla
+    reps: int
+    pace: MarketingPace
+    month: pace.Span
+    accepted: int
+    rejected: int
+
+    @property
+    def acceptance_rate(self) -> Fraction | None:
+        judged = self.accepted + self.rejected
+        return Fraction(self.accepted, judged) if judged else None
+
+
+@dataclass(frozen=True)
+class SalesSide:
+    sla: SalesSla
+    owners: list[str] | None  # None: everyone
+    total: SalesCounts
+    per_rep: list[tuple[str, SalesCounts]]  # most overdue first
+    overdue: list[sla.OverdueLead]  # the longest overdue, at most the limit asked for
+    median_first_touch: timedelta | None
+
+
+@dataclass(frozen=True)
+class SlaReport:
+    now: datetime
+    month: pace.Span
+    marketing: MarketingSide | None
+    sales: SalesSide | None
+
+
+def build_report(
+    session: Session,
+    *,
+    owners: list[str] | None,
+    now: datetime,
+    tz: ZoneInfo,
+    marketing: bool = True,
+    sales: bool = True,
+    overdue_limit: int = 10,
+) -> SlaReport:
+    """The month so far in the workspace's time zone; `owners=None` means every rep."""
+    month = pace.current_period(Period.MONTH, now=now, tz=tz)
+    marketing_side = _marketing(session, now=now, month=month) if marketing else None
+    sales_side = (
+        _sales(session, owners=owners, now=now, month=month, overdue_limit=overdue_limit)
+        if sales
+        else None
+    )
+    return SlaReport(now=now, month=month, marketing=marketing_side, sales=sales_side)
+
+
+def _marketing(session: Session, *, now: datetime, month: pace.Span) -> MarketingSide:
+    commitment = workspace.marketing_sla(session)
+    reps = reports.rep_count(session)
+    delivered = sla.sales_ready_delivered(session, start=month.start, end=month.end)
+    accepted, rejected = sla.acceptance(session, start=month.start, end=month.end)
+    return MarketingSide(
+        sla=commitment,
+        reps=reps,
+        pace=marketing_pace(
+            delivered=delivered,
+            committed=commitment.committed(reps=reps),
+            elapsed=pace.elapsed_fraction(month, now=now),
+        ),
+        month=month,
+        accepted=accepted,
+        rejected=rejected,
+    )
+
+
+def _sales(
+    session: Session,
+    *,
+    owners: list[str] | None,
+    now: datetime,
+    month: pace.Span,
+    overdue_limit: int,
+) -> SalesSide:
+    rules = workspace.sales_sla(session)
+    counts = sla.sales_counts(session, owners=owners, now=now, sla=rules, month_start=month.start)
+    if owners is not None:
+        for owner in owners:
+            counts.setdefault(owner, SalesCounts())
+    per_rep = sorted(
+        counts.items(), key=lambda item: (-item[1].overdue, -item[1].breaches, item[0])
+    )
+    return SalesSide(
+        sla=rules,
+        owners=owners,
+        total=team_total(counts.values()),
+        per_rep=per_rep,
+        overdue=sla.overdue_leads(session, owners=owners, now=now, limit=overdue_limit),
+        median_first_touch=sla.median_first_touch(
+            session, owners=owners, start=month.start, end=now
+        ),
+    )
