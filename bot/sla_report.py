@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from domain import pace
 from domain.cadence import SalesSla
 from domain.funnel import Period
+from domain.pace import Span, current_period, elapsed_fraction
 from domain.sla import MarketingPace, MarketingSla, SalesCounts, marketing_pace, team_total
-from storage import reports, sla, workspace
+from storage import reports, workspace
+from storage import sla as queries
+from storage.sla import OverdueLead
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class MarketingSide:
     sla: MarketingSla
     reps: int
     pace: MarketingPace
-    month: pace.Span
+    month: Span
     accepted: int
     rejected: int
 
@@ -37,14 +39,14 @@ class SalesSide:
     owners: list[str] | None  # None: everyone
     total: SalesCounts
     per_rep: list[tuple[str, SalesCounts]]  # most overdue first
-    overdue: list[sla.OverdueLead]  # the longest overdue, at most the limit asked for
+    overdue: list[OverdueLead]  # the longest overdue, at most the limit asked for
     median_first_touch: timedelta | None
 
 
 @dataclass(frozen=True)
 class SlaReport:
     now: datetime
-    month: pace.Span
+    month: Span
     marketing: MarketingSide | None
     sales: SalesSide | None
 
@@ -60,7 +62,7 @@ def build_report(
     overdue_limit: int = 10,
 ) -> SlaReport:
     """The month so far in the workspace's time zone; `owners=None` means every rep."""
-    month = pace.current_period(Period.MONTH, now=now, tz=tz)
+    month = current_period(Period.MONTH, now=now, tz=tz)
     marketing_side = _marketing(session, now=now, month=month) if marketing else None
     sales_side = (
         _sales(session, owners=owners, now=now, month=month, overdue_limit=overdue_limit)
@@ -70,18 +72,18 @@ def build_report(
     return SlaReport(now=now, month=month, marketing=marketing_side, sales=sales_side)
 
 
-def _marketing(session: Session, *, now: datetime, month: pace.Span) -> MarketingSide:
+def _marketing(session: Session, *, now: datetime, month: Span) -> MarketingSide:
     commitment = workspace.marketing_sla(session)
     reps = reports.rep_count(session)
-    delivered = sla.sales_ready_delivered(session, start=month.start, end=month.end)
-    accepted, rejected = sla.acceptance(session, start=month.start, end=month.end)
+    delivered = queries.sales_ready_delivered(session, start=month.start, end=month.end)
+    accepted, rejected = queries.acceptance(session, start=month.start, end=month.end)
     return MarketingSide(
         sla=commitment,
         reps=reps,
         pace=marketing_pace(
             delivered=delivered,
             committed=commitment.committed(reps=reps),
-            elapsed=pace.elapsed_fraction(month, now=now),
+            elapsed=elapsed_fraction(month, now=now),
         ),
         month=month,
         accepted=accepted,
@@ -94,11 +96,13 @@ def _sales(
     *,
     owners: list[str] | None,
     now: datetime,
-    month: pace.Span,
+    month: Span,
     overdue_limit: int,
 ) -> SalesSide:
     rules = workspace.sales_sla(session)
-    counts = sla.sales_counts(session, owners=owners, now=now, sla=rules, month_start=month.start)
+    counts = queries.sales_counts(
+        session, owners=owners, now=now, sla=rules, month_start=month.start
+    )
     if owners is not None:
         for owner in owners:
             counts.setdefault(owner, SalesCounts())
@@ -110,8 +114,8 @@ def _sales(
         owners=owners,
         total=team_total(counts.values()),
         per_rep=per_rep,
-        overdue=sla.overdue_leads(session, owners=owners, now=now, limit=overdue_limit),
-        median_first_touch=sla.median_first_touch(
+        overdue=queries.overdue_leads(session, owners=owners, now=now, limit=overdue_limit),
+        median_first_touch=queries.median_first_touch(
             session, owners=owners, start=month.start, end=now
         ),
     )
