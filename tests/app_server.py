@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from slack_sdk.models.blocks import Block
 
 from bot.app import create_app
 from bot.settings import Settings
@@ -41,7 +42,10 @@ class RunningApp:
             user_id=user_id,
             response_url=self.slack.new_response_url(),
         )
-        return self.post_slack(body, **signing)
+        response = self.post_slack(body, **signing)
+        if response.status_code == 200 and response.content:
+            assert_fits_slack(response.json())
+        return response
 
     def post_slack(
         self,
@@ -57,6 +61,17 @@ class RunningApp:
             else slack_headers(body, signing_secret=signing_secret, timestamp=timestamp)
         )
         return self.http.post(f"{self.url}/slack/events", content=body, headers=sent)
+
+
+def assert_fits_slack(message: dict[str, Any]) -> None:
+    """Every reply any test receives is checked as Slack would: valid blocks, within limits."""
+    blocks = message.get("blocks", [])
+    assert len(blocks) <= 50, f"{len(blocks)} blocks: Slack allows 50 in a message"
+    assert message.get("text"), "a message needs a text fallback for notifications"
+    for raw in blocks:
+        block = Block.parse(raw)
+        assert block is not None, raw
+        block.validate_json()
 
 
 class AppServer:
