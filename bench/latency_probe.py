@@ -15,10 +15,10 @@ from decimal import Decimal
 import httpx
 
 from bench.workspace import rep_id
-from storage import workspace
+from storage import members, workspace
 from storage.db import Database
 from tests.slack.emulator import SlackEmulator
-from tests.slack.signing import slack_headers, slash_command_body
+from tests.slack.signing import event_body, json_headers, slack_headers, slash_command_body
 
 SECRET = "bench-secret"
 
@@ -30,17 +30,36 @@ def main() -> None:
     with db.session() as session:
         if workspace.revenue_target(session) is None:
             workspace.set_revenue_target(
-                session, amount=Decimal(5_000_000), period="year", by="UBENCH",
+                session,
+                amount=Decimal(5_000_000),
+                period="year",
+                by="UBENCH",
                 at=datetime.now(UTC),
             )
+    managers = [f"UMGR{n:04d}" for n in range(10)]
+    with db.session() as session:
+        now = datetime.now(UTC)
+        for n in range(500):
+            rep = members.upsert_member(session, slack_user_id=rep_id(n), now=now)
+            rep.manager_id = managers[n % len(managers)]
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with SlackEmulator(bot_token="xoxb-bench") as slack:
-        env = {**os.environ, "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-bench",
-               "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.api_url, "PORT": str(port)}
-        server = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "PORT": str(port),
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             with httpx.Client(timeout=30) as http:
@@ -50,21 +69,46 @@ def main() -> None:
                         break
                     except httpx.TransportError:
                         time.sleep(0.1)
-                for command, text in [("/leads-needed", ""), ("/lead", "mine"),
-                                      ("/leads-needed", "100000 1000 4%")]:
+                cases = [
+                    ("/leads-needed", "", rep_id(0)),
+                    ("/lead", "mine", rep_id(0)),
+                    ("/leads-needed", "100000 1000 4%", rep_id(0)),
+                    ("/sla-status", "me", rep_id(0)),
+                    ("/sla-status", "team", managers[0]),
+                    ("app_home_opened", "manager", managers[0]),
+                    ("app_home_opened", "rep", rep_id(0)),
+                ]
+                for command, text, user in cases:
                     times = []
                     for n in range(runs):
-                        body = slash_command_body(command=command, text=text, user_id=rep_id(0),
-                                                  response_url=slack.new_response_url(),
-                                                  trigger_id=f"t-{n}")
+                        if command == "app_home_opened":
+                            event = {
+                                "type": "app_home_opened",
+                                "user": user,
+                                "tab": "home",
+                                "channel": "D0HOME",
+                                "event_ts": f"{time.time():.6f}",
+                            }
+                            body = event_body(event)
+                            headers = json_headers(body, signing_secret=SECRET)
+                        else:
+                            body = slash_command_body(
+                                command=command,
+                                text=text,
+                                user_id=user,
+                                response_url=slack.new_response_url(),
+                                trigger_id=f"t-{n}",
+                            )
+                            headers = slack_headers(body, signing_secret=SECRET)
                         started = time.perf_counter()
-                        response = http.post(f"{url}/slack/events", content=body,
-                                             headers=slack_headers(body, signing_secret=SECRET))
+                        response = http.post(f"{url}/slack/events", content=body, headers=headers)
                         times.append((time.perf_counter() - started) * 1000)
                         assert response.status_code == 200, response.text
                     times.sort()
-                    print(f"{command} {text!r:18} p50 {statistics.median(times):7.1f} ms  "
-                          f"p95 {times[int(len(times) * 0.95)]:7.1f} ms  ({runs} requests)")
+                    print(
+                        f"{command} {text!r:18} p50 {statistics.median(times):7.1f} ms  "
+                        f"p95 {times[int(len(times) * 0.95)]:7.1f} ms  ({runs} requests)"
+                    )
         finally:
             server.terminate()
             server.wait()
