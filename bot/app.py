@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 import commands
-from bot import events_api
+from bot import events_api, home
 from bot.clock import Clock, SystemClock
 from bot.services import Services
 from bot.settings import Settings
@@ -38,6 +38,7 @@ def create_bolt_app(services: Services) -> AsyncApp:
         process_before_response=True,
     )
     commands.register(app, services)
+    home.register(app, services)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

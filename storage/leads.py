@@ -4,6 +4,7 @@ served by an index and bounded by what the reply shows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -65,3 +66,29 @@ def open_leads_of(session: Session, *, owner_id: str, limit: int = 20) -> OpenLe
         return OpenLeads(shown=list(shown), total=len(shown))
     total = session.exec(select(func.count()).select_from(Lead).where(*worked)).one()
     return OpenLeads(shown=list(shown), total=int(total))
+
+
+def due_leads_of(
+    session: Session, *, owner_id: str, now: datetime, limit: int
+) -> tuple[list[Lead], int]:
+    """A rep's leads in work whose next touch is not yet due, soonest first, and how many there
+    are: the rep's slice of ix_lead_owner_status_next_due after `now`, counted only when more
+    exist than are shown."""
+    worked = (
+        col(Lead.owner_id) == owner_id,
+        col(Lead.status).in_(WORKED_STATUSES),
+        col(Lead.next_touch_due) > now,
+        col(Lead.grade) != Grade.AVOID.value,
+    )
+    shown = list(
+        session.exec(
+            select(Lead)
+            .where(*worked)
+            .order_by(col(Lead.next_touch_due), col(Lead.external_id))
+            .limit(limit)
+        ).all()
+    )
+    if len(shown) < limit:
+        return shown, len(shown)
+    total = session.exec(select(func.count()).select_from(Lead).where(*worked)).one()
+    return shown, int(total)
