@@ -1,18 +1,177 @@
-"""`/sla-status [me | @user | team | marketing]`: both sides of the SLA, now."""
+"""`/sla-status [me | @user | team | marketing]`: both sides of the SLA, now.
+
+Alone it answers for the caller: a rep's own leads, a manager's team. `me` is always the
+caller's own leads; `@user` that person's leads, or their team if they manage one; `team` the
+caller's team, or every rep for an admin who manages no one; `marketing` marketing's side alone.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from typing import Literal
+
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.rights import RightsUnknown, is_admin
 from bot.services import Services
-from bot.views.messages import problem
+from bot.sla_report import SlaReport, build_report
+from bot.views import sla as views
+from bot.views.lead import clip, escape
+from bot.views.messages import Message, help_message, problem
+from commands.parsing import ParseError
+from storage import members
 
 COMMAND = "/sla-status"
 EXAMPLE = "/sla-status team"
+MANAGER_EXAMPLE = "/smarketing manager @rep @manager"
+HELP_LINES = [
+    "`/sla-status` — your own leads; a manager sees their team.",
+    "`/sla-status me` — your own leads, even if you manage a team.",
+    "`/sla-status @user` — that person's leads, or their team if they manage one.",
+    "`/sla-status team` — your team, rep by rep (an admin who manages no one sees every rep).",
+    "`/sla-status marketing` — marketing's side alone: sales-ready leads against the "
+    "commitment, pace, and how many leads sales accepted.",
+    "Sales: leads in their SLA window, compliance, overdue leads, breaches this month, "
+    "median first-touch time. Marketing is always company-wide.",
+]
+HELP_WORDS = {"help", "?", "-h", "--help"}
+# With `should_escape`, Slack sends a picked user as `<@U123|name>` (or `<@U123>`).
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+Audience = Literal["default", "me", "user", "team", "marketing", "help"]
+WORDS: dict[str, Audience] = {"me": "me", "team": "team", "marketing": "marketing"}
+
+
+@dataclass(frozen=True)
+class SlaRequest:
+    audience: Audience
+    user_id: str | None = None  # for `user`: whose leads
+
+
+def _quoted(token: str) -> str:
+    """Echo what someone typed back at them, short and literal."""
+    literal = escape(clip(token.replace("`", "'"), 60))
+    return f"`{literal}`"
+
+
+def parse(text: str) -> SlaRequest:
+    """One word at most: `me`, a mention, `team`, `marketing` or `help`; a ParseError says why
+    anything else is not understood."""
+    words = text.split()
+    if not words:
+        return SlaRequest(audience="default")
+    if len(words) > 1:
+        raise ParseError(
+            f"Give one of `me`, `@user`, `team` or `marketing`, not {len(words)} words"
+        )
+    word = words[0]
+    lowered = word.lower()
+    if lowered in HELP_WORDS:
+        return SlaRequest(audience="help")
+    if lowered in WORDS:
+        return SlaRequest(audience=WORDS[lowered])
+    mention = MENTION.fullmatch(word)
+    if mention:
+        return SlaRequest(audience="user", user_id=mention.group(1))
+    if word.startswith("<#"):
+        raise ParseError("That is a channel; name a person with `@`, or say `team`")
+    if word.startswith("@"):
+        raise ParseError(
+            f"{_quoted(word)} did not reach the bot as a Slack user: pick the person from the "
+            "list Slack shows as you type `@`"
+        )
+    raise ParseError(
+        f"{_quoted(word)} is not something `/sla-status` shows: use `me`, `@user`, `team` "
+        "or `marketing`"
+    )
+
+
+def _team_of(services: Services, manager_id: str) -> list[str]:
+    with services.db.session() as session:
+        return sorted(members.team_of(session, manager_id))
+
+
+def read_report(
+    services: Services, *, owners: list[str] | None, marketing: bool = True, sales: bool = True
+) -> SlaReport:
+    """The report as of the clock's now, the month cut in the workspace's time zone."""
+    with services.db.session() as session:
+        return build_report(
+            session,
+            owners=owners,
+            now=services.clock.now(),
+            tz=services.settings.timezone,
+            marketing=marketing,
+            sales=sales,
+            overdue_limit=views.OVERDUE_SHOWN,
+        )
+
+
+def _team_title(whose: str, team: list[str]) -> str:
+    return f"{whose} team ({len(team):,} {'rep' if len(team) == 1 else 'reps'})"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose leads the sales side covers (None: every rep) and how the reply names them."""
+
+    owners: list[str] | None
+    title: str
+
+
+async def scope_for(services: Services, request: SlaRequest, *, caller: str) -> Scope | Message:
+    """The sales side's reps for this request, or the refusal to show to the caller."""
+    if request.audience == "me":
+        return Scope(owners=[caller], title="your leads")
+    if request.audience == "user":
+        assert request.user_id is not None
+        team = await services.in_thread(_team_of, services, request.user_id)
+        if team:
+            return Scope(owners=team, title=_team_title(f"<@{request.user_id}>'s", team))
+        return Scope(owners=[request.user_id], title=f"<@{request.user_id}>'s leads")
+    team = await services.in_thread(_team_of, services, caller)
+    if team:
+        return Scope(owners=team, title=_team_title("your", team))
+    if request.audience == "default":
+        return Scope(owners=[caller], title="your leads")
+    # `team` from someone who manages no one: every rep for an admin, a reason for the rest.
+    try:
+        admin = await is_admin(services, caller)
+    except RightsUnknown as error:
+        return problem(
+            f"Slack did not say whether you are an admin ({error}), so the team view cannot "
+            "be shown; try again shortly",
+            example="/sla-status me",
+        )
+    if admin:
+        return Scope(owners=None, title="every rep")
+    return problem(
+        "You manage no one yet, so there is no team to show; an admin sets reporting lines",
+        example=MANAGER_EXAMPLE,
+    )
+
+
+async def answer(services: Services, *, text: str, user_id: str) -> Message:
+    """The whole reply to one `/sla-status`: help, the report, or why not."""
+    try:
+        request = parse(text)
+    except ParseError as error:
+        return problem(str(error), example=EXAMPLE)
+    if request.audience == "help":
+        return help_message("What /sla-status shows", HELP_LINES, example=EXAMPLE)
+    if request.audience == "marketing":
+        report = await services.in_thread(read_report, services, owners=None, sales=False)
+        return views.sla_status_message(report, title="marketing")
+    scope = await scope_for(services, request, caller=user_id)
+    if isinstance(scope, Message):
+        return scope
+    report = await services.in_thread(read_report, services, owners=scope.owners)
+    return views.sla_status_message(report, title=scope.title)
 
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.command(COMMAND)
-    async def sla_status_command(ack: AsyncAck) -> None:
-        reply = problem("`/sla-status` is not available in this version yet", example=EXAMPLE)
+    async def sla_status_command(ack: AsyncAck, command: dict[str, str]) -> None:
+        reply = await answer(services, text=command.get("text", ""), user_id=command["user_id"])
         await ack(response_type="ephemeral", **reply.to_dict())
