@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -26,15 +26,29 @@ class SalesSla:
         return timedelta(days=self.days)
 
 
+def _after(moment: datetime, elapsed: timedelta) -> datetime:
+    """The moment `elapsed` of real time later, in UTC.
+
+    Adding to a datetime in a zone with summer time adds wall-clock time (14 days after noon
+    on 20 October in Berlin would be noon on 3 November, an hour too late), so the sum is
+    taken in UTC: the same instant gets the same due times whatever zone it is written in.
+    It stays in UTC, as stored: a local time in the repeated hour of a change of clocks
+    never compares equal to a time in another zone (PEP 495), even at the same instant.
+    """
+    if moment.tzinfo is None:
+        return moment + elapsed
+    return moment.astimezone(UTC) + elapsed
+
+
 def touch_due(*, assigned_at: datetime, touch: int, sla: SalesSla) -> datetime:
     """Touch k (1-based) is due at a + k·D/K; touch 1 at a + min(H, D/K)."""
     if not 1 <= touch <= sla.touches:
         raise ValueError(f"touch {touch} is outside 1..{sla.touches}")
     spacing = sla.window / sla.touches
     if touch == 1:
-        return assigned_at + min(timedelta(hours=sla.first_touch_hours), spacing)
+        return _after(assigned_at, min(timedelta(hours=sla.first_touch_hours), spacing))
     # Multiply before dividing, so the last touch falls exactly at the end of the window.
-    return assigned_at + sla.window * touch / sla.touches
+    return _after(assigned_at, sla.window * touch / sla.touches)
 
 
 def next_touch_due(*, assigned_at: datetime, touches: int, sla: SalesSla) -> datetime | None:
@@ -50,7 +64,7 @@ def is_overdue(*, next_due: datetime | None, now: datetime) -> bool:
 
 
 def window_end(*, assigned_at: datetime, sla: SalesSla) -> datetime:
-    return assigned_at + sla.window
+    return _after(assigned_at, sla.window)
 
 
 def is_breached(

@@ -74,7 +74,8 @@ class LeadState:
     lost_reason: str | None = None
     last_event_at: datetime | None = None
     # Derived by `derive` from the fields above and the rules in force (so recomputed for
-    # every lead when an admin changes the SLA or the grading threshold):
+    # every lead when an admin changes the SLA or the grading threshold), with `sla_met_at`
+    # brought in line with the K in force:
     grade: Grade = Grade.UNGRADED
     missing: tuple[str, ...] = REQUIRED_FIELDS
     next_touch_due: datetime | None = None
@@ -169,7 +170,7 @@ def derive(state: LeadState, rules: Rules) -> LeadState:
     """Grade, missing fields and the next due touch, from the state and the rules in force."""
     graded = grade(fit=state.fit, interest=state.interest, threshold=rules.threshold)
     missing = tuple(name for name in REQUIRED_FIELDS if getattr(state, name) in (None, ""))
-    state = replace(state, grade=graded, missing=missing)
+    state = replace(state, grade=graded, missing=missing, sla_met_at=_sla_met(state, rules))
     due = window = None
     if state.owner_id is not None and state.assigned_at is not None:
         window = window_end(assigned_at=state.assigned_at, sla=rules.sla)
@@ -178,3 +179,24 @@ def derive(state: LeadState, rules: Rules) -> LeadState:
                 assigned_at=state.assigned_at, touches=state.touches, sla=rules.sla
             )
     return replace(state, next_touch_due=due, window_ends_at=window)
+
+
+def _sla_met(state: LeadState, rules: Rules) -> datetime | None:
+    """When the K-th touch came, under the K in force: after an admin changes K, a lead's
+    stored moment was judged by the old K (met with 3 touches of 3 but short of a new 6; or
+    short of 6 with 4 logged, but done under a new 3).
+
+    Only the first and latest touch times are kept, so the K-th is known exactly when K is 1
+    or all the logged touches. With more logged than K, a recorded moment is kept (exact
+    unless K changed) and the latest touch stands in for a missing one (no earlier than the
+    real moment); a fold from the log is exact. On a state folded under these rules this
+    changes nothing.
+    """
+    required, logged = rules.sla.touches, state.touches
+    if logged < required:
+        return None
+    if required == 1:
+        return state.first_touch_at
+    if logged == required:
+        return state.last_touch_at
+    return state.sla_met_at or state.last_touch_at
