@@ -277,9 +277,16 @@ def rederive_leads(session: Session, *, rules: Rules, now: datetime, batch: int 
         if not rows:
             return changed
         updates = []
+        # With more touches than K, the moment the SLA was met is the K-th touch's time,
+        # which only the log knows: those leads are folded again (an indexed read per lead).
+        refold = [row.external_id for row in rows if row.touches > rules.sla.touches]
+        folded = dict(_facts_by_lead(session, refold))
         for row in rows:
             state = state_from_row(row)
-            fresh = derive(state, rules)
+            if row.external_id in folded:
+                fresh = fold(row.external_id, folded[row.external_id], rules)
+            else:
+                fresh = derive(state, rules)
             if fresh != state:
                 updates.append({"id": row.id, **row_values(fresh, now)})
         if updates:

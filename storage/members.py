@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from storage.models import Member, OwnerEmail
+from storage.models import Lead, Member, OwnerEmail
+from storage.reports import IN_WORK
+from storage.workspace import record_change
 
 # An address Slack did not know is asked about again after this long: people join.
 MISS_TTL = timedelta(hours=1)
+# How far up a reporting line `reports_to` looks for a loop; no real organisation is deeper.
+MAX_CHAIN = 100
+NO_MANAGER = "none"  # how a cleared reporting line reads in the change history
 
 
 def cached_owner_ids(
@@ -74,3 +81,116 @@ def member(session: Session, slack_user_id: str) -> Member | None:
 def team_of(session: Session, manager_id: str) -> list[str]:
     """The reps whose manager this is."""
     return list(session.exec(select(Member.slack_user_id).where(Member.manager_id == manager_id)))
+
+
+def manager_of(session: Session, slack_user_id: str) -> str | None:
+    row = session.get(Member, slack_user_id)
+    return row.manager_id if row else None
+
+
+def reports_to(session: Session, *, person_id: str, manager_id: str) -> bool:
+    """True when `manager_id` is `person_id`'s manager, or their manager's, and so on up.
+
+    Follows the line by primary key, at most MAX_CHAIN steps, and stops at a loop.
+    """
+    seen: set[str] = set()
+    current = manager_of(session, person_id)
+    while current is not None and current not in seen and len(seen) < MAX_CHAIN:
+        if current == manager_id:
+            return True
+        seen.add(current)
+        current = manager_of(session, current)
+    return False
+
+
+def set_manager(
+    session: Session, *, rep_id: str, manager_id: str | None, by: str, at: datetime
+) -> str | None:
+    """Make `manager_id` the rep's manager (None clears it) and record the change; returns
+    the manager before. Changes nothing when the rep already has that manager.
+
+    The caller has checked that the rep is not their own manager, nor above them.
+    """
+    if manager_id == rep_id:
+        raise ValueError("a rep cannot be their own manager")
+    rep = session.get(Member, rep_id)
+    old = rep.manager_id if rep else None
+    if old == manager_id:
+        return old
+    if rep is None:
+        rep = Member(slack_user_id=rep_id, updated_at=at)
+    rep.manager_id, rep.updated_at = manager_id, at
+    session.add(rep)
+    record_change(
+        session,
+        what=f"manager of <@{rep_id}>",
+        old=f"<@{old}>" if old else None,
+        new=f"<@{manager_id}>" if manager_id else NO_MANAGER,
+        by=by,
+        at=at,
+    )
+    session.flush()
+    return old
+
+
+@dataclass(frozen=True)
+class TeamPage:
+    """A manager and the first of their reps (by user id); `reps` counts them all."""
+
+    manager_id: str
+    rep_ids: list[str]
+    reps: int
+
+
+def teams(session: Session, *, managers: int, reps_each: int) -> tuple[list[TeamPage], int]:
+    """The first `managers` managers (by user id) with up to `reps_each` reps each, and how
+    many managers there are. Reads `ix_member_manager_id`, a few rows per manager shown."""
+    has_manager = col(Member.manager_id).is_not(None)
+    total = session.exec(
+        select(func.count(func.distinct(Member.manager_id))).where(has_manager)
+    ).one()
+    sizes = session.exec(
+        select(Member.manager_id, func.count())
+        .where(has_manager)
+        .group_by(col(Member.manager_id))
+        .order_by(col(Member.manager_id))
+        .limit(managers)
+    ).all()
+    pages = []
+    for manager_id, size in sizes:
+        assert manager_id is not None  # the WHERE clause
+        rep_ids = session.exec(
+            select(Member.slack_user_id)
+            .where(Member.manager_id == manager_id)
+            .order_by(col(Member.slack_user_id))
+            .limit(reps_each)
+        ).all()
+        pages.append(TeamPage(manager_id=manager_id, rep_ids=list(rep_ids), reps=int(size)))
+    return pages, int(total)
+
+
+def reps_without_manager(session: Session, *, limit: int) -> tuple[list[str], int]:
+    """People who own leads in work (the reps `storage.reports.rep_count` counts) but have no
+    manager to escalate to: the first `limit` by user id, and how many there are.
+
+    The owners come from `ix_lead_status_owner` alone (leads in work only), made distinct
+    before each is looked up in `member` by primary key.
+    """
+    owners = (
+        select(col(Lead.owner_id).label("owner_id"))
+        .where(col(Lead.status).in_(IN_WORK), col(Lead.owner_id).is_not(None))
+        .distinct()
+        .subquery()
+    )
+    # The count rides along on each row (a window over all of them), so the in-work leads
+    # are read once for both the names and the total.
+    rows = session.exec(
+        select(owners.c.owner_id, func.count().over())
+        .select_from(owners)
+        .outerjoin(Member, col(Member.slack_user_id) == owners.c.owner_id)
+        .where(col(Member.manager_id).is_(None))
+        .order_by(owners.c.owner_id)
+        .limit(limit)
+    ).all()
+    total = int(rows[0][1]) if rows else 0
+    return [str(owner) for owner, _ in rows], total

@@ -71,6 +71,7 @@ class Lead(SQLModel, table=True):
         Index("ix_lead_status_closed", "status", "closed_at", "won_amount"),
         Index("ix_lead_created_duplicate", "created_at", "duplicate_of"),
         Index("ix_lead_status_owner", "status", "owner_id"),
+        Index("ix_lead_status_accepted", "status", "accepted_at"),
         Index("ix_lead_email_created", "email_normalized", "created_at"),
     )
 

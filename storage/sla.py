@@ -95,7 +95,7 @@ def _breaches(
     ended = and_(col(Lead.window_ends_at) >= start, col(Lead.window_ends_at) < end)
     short = or_(col(Lead.sla_met_at).is_(None), col(Lead.sla_met_at) > col(Lead.window_ends_at))
     still_worked = or_(
-        col(Lead.closed_at).is_(None), col(Lead.closed_at) > col(Lead.window_ends_at)
+        col(Lead.closed_at).is_(None), col(Lead.closed_at) >= col(Lead.window_ends_at)
     )
     for owner_filter in _owner_filter(owners):
         rows = session.execute(

@@ -22,14 +22,24 @@ from storage.models import (
 
 GRADING_THRESHOLD = "grading.threshold"
 REVENUE_TARGET = "revenue target"  # `SettingChange.what` for a new revenue target
+MARKETING_SLA = "marketing SLA"  # … for a new marketing commitment
+SALES_SLA = "sales SLA"  # … for a new sales commitment
 TARGET_PERIODS = ("year", "quarter", "month")
+
+
+def sales_commitment(session: Session) -> SalesCommitment | None:
+    """Sales' commitment in force (the later-stored one if two share a time), or None while
+    the method's default applies."""
+    return session.exec(
+        select(SalesCommitment)
+        .order_by(col(SalesCommitment.set_at).desc(), col(SalesCommitment.id).desc())
+        .limit(1)
+    ).first()
 
 
 def sales_sla(session: Session) -> SalesSla:
     """The newest sales commitment, or the method's default (6 touches in 14 days, …)."""
-    row = session.exec(
-        select(SalesCommitment).order_by(col(SalesCommitment.set_at).desc()).limit(1)
-    ).first()
+    row = sales_commitment(session)
     if row is None:
         return SalesSla()
     return SalesSla(
@@ -131,3 +141,76 @@ def marketing_sla(session: Session) -> MarketingSla:
     if row is None:
         return MarketingSla()
     return MarketingSla(leads_per_month=row.leads_per_month, per_rep=row.per_rep)
+
+
+def describe_marketing(sla: MarketingSla) -> str:
+    """`150 sales-ready leads per month per rep`: how a commitment reads in the history."""
+    return f"{sla.leads_per_month:,} sales-ready leads per month" + (
+        " per rep" if sla.per_rep else ""
+    )
+
+
+def describe_sales(sla: SalesSla) -> str:
+    """`6 touches in 14 days, first touch within 24 hours, escalate after 48 hours`."""
+    return (
+        f"{sla.touches:,} touch{'es' if sla.touches != 1 else ''} in {sla.days:,} "
+        f"day{'s' if sla.days != 1 else ''}, first touch within {sla.first_touch_hours:,} "
+        f"hour{'s' if sla.first_touch_hours != 1 else ''}, escalate after "
+        f"{sla.escalate_after_hours:,} hour{'s' if sla.escalate_after_hours != 1 else ''}"
+    )
+
+
+def marketing_in_force(session: Session) -> str:
+    """Marketing's commitment in force as the history reads it, `(default)` until one is set."""
+    default = " (default)" if marketing_commitment(session) is None else ""
+    return describe_marketing(marketing_sla(session)) + default
+
+
+def sales_in_force(session: Session) -> str:
+    """Sales' commitment in force as the history reads it, `(default)` until one is set."""
+    default = " (default)" if sales_commitment(session) is None else ""
+    return describe_sales(sales_sla(session)) + default
+
+
+def set_marketing_commitment(
+    session: Session, *, sla: MarketingSla, by: str, at: datetime
+) -> MarketingCommitment:
+    """Put marketing's new commitment in force and record the change (old → new, who, when)."""
+    old = marketing_in_force(session)
+    row = MarketingCommitment(
+        leads_per_month=sla.leads_per_month, per_rep=sla.per_rep, set_by=by, set_at=at
+    )
+    session.add(row)
+    record_change(session, what=MARKETING_SLA, old=old, new=describe_marketing(sla), by=by, at=at)
+    session.flush()
+    return row
+
+
+def set_sales_commitment(
+    session: Session, *, sla: SalesSla, by: str, at: datetime
+) -> SalesCommitment:
+    """Put sales' new commitment in force and record the change (old → new, who, when).
+
+    The leads' next touch due and window end still follow the old rules until the caller
+    runs `storage.events.rederive_leads`.
+    """
+    old = sales_in_force(session)
+    row = SalesCommitment(
+        touches=sla.touches,
+        days=sla.days,
+        first_touch_hours=sla.first_touch_hours,
+        escalate_after_hours=sla.escalate_after_hours,
+        set_by=by,
+        set_at=at,
+    )
+    session.add(row)
+    record_change(
+        session,
+        what=SALES_SLA,
+        old=old,
+        new=describe_sales(sla),
+        by=by,
+        at=at,
+    )
+    session.flush()
+    return row

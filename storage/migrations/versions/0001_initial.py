@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 03:40:11.687237
+Create Date: 2026-11-30 04:12:25.458804
 """
 
 from collections.abc import Sequence
@@ -109,6 +109,7 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_lead_persona_created", ["persona", "created_at"], unique=False)
         batch_op.create_index("ix_lead_source_created", ["source", "created_at"], unique=False)
+        batch_op.create_index("ix_lead_status_accepted", ["status", "accepted_at"], unique=False)
         batch_op.create_index(
             "ix_lead_status_closed", ["status", "closed_at", "won_amount"], unique=False
         )
@@ -265,6 +266,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_lead_status_owner")
         batch_op.drop_index("ix_lead_status_next_touch_due")
         batch_op.drop_index("ix_lead_status_closed")
+        batch_op.drop_index("ix_lead_status_accepted")
         batch_op.drop_index("ix_lead_source_created")
         batch_op.drop_index("ix_lead_persona_created")
         batch_op.drop_index("ix_lead_owner_window")
