@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, insert, update
+from sqlalchemy import Table, bindparam, case, delete, insert, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -266,21 +266,35 @@ def rebuild_projection(session: Session, *, rules: Rules, now: datetime, batch: 
     return count
 
 
+# What new rules can change on a lead; rederive writes these and nothing else.
+DERIVED = ("grade", "missing", "incomplete", "next_touch_due", "window_ends_at", "sla_met_at")
+
+
 def rederive_leads(session: Session, *, rules: Rules, now: datetime, batch: int = 2_000) -> int:
-    """Bring every lead's derived fields (grade, next touch due, window end) in line with new
-    rules; returns how many changed. Walks the projection by id in batches, never the log."""
+    """Bring every lead's derived fields in line with new rules; returns how many changed.
+
+    Walks the projection by id, committing each batch. Only the derived columns are written,
+    and only on rows no event has changed since they were read (an event stored meanwhile was
+    already applied under the new rules), so a touch arriving mid-way is never overwritten.
+    """
     changed, after = 0, 0
+    table: Table = Lead.__table__  # type: ignore[attr-defined]
+    guarded = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"), table.c.updated_at == bindparam("seen"))
+        .values({name: bindparam(name) for name in (*DERIVED, "updated_at")})
+    )
     while True:
         rows = session.exec(
             select(Lead).where(col(Lead.id) > after).order_by(col(Lead.id)).limit(batch)
         ).all()
         if not rows:
             return changed
-        updates = []
         # With more touches than K, the moment the SLA was met is the K-th touch's time,
         # which only the log knows: those leads are folded again (an indexed read per lead).
         refold = [row.external_id for row in rows if row.touches > rules.sla.touches]
         folded = dict(_facts_by_lead(session, refold))
+        updates = []
         for row in rows:
             state = state_from_row(row)
             if row.external_id in folded:
@@ -288,11 +302,16 @@ def rederive_leads(session: Session, *, rules: Rules, now: datetime, batch: int 
             else:
                 fresh = derive(state, rules)
             if fresh != state:
-                updates.append({"id": row.id, **row_values(fresh, now)})
-        if updates:
-            session.execute(update(Lead), updates)
-            changed += len(updates)
+                values = row_values(fresh, now)
+                updates.append(
+                    {"row_id": row.id, "seen": row.updated_at}
+                    | {name: values[name] for name in (*DERIVED, "updated_at")}
+                )
         after = rows[-1].id or after
+        if updates:
+            result = session.connection().execute(guarded, updates)
+            changed += result.rowcount if result.rowcount >= 0 else len(updates)
+        session.commit()
         session.expunge_all()
 
 

@@ -25,8 +25,10 @@ from domain.funnel import Funnel, Period
 from domain.pace import FunnelActuals, PeriodPlan
 
 DEFAULT_COMMITMENT = "100 sales-ready leads per rep per month (default)"
+MANAGER_EXAMPLE = "/smarketing manager @rep @manager"
 _PER = {Period.YEAR: "a year", Period.QUARTER: "a quarter", Period.MONTH: "a month"}
 _VALUE_LIMIT = 120  # a change's old and new values, as shown; the full text stays stored
+_SECTION_BUDGET = 2_900  # characters a listing may take in a section (Slack allows 3,000)
 
 
 def period_name(period: Period, start: datetime) -> str:
@@ -158,6 +160,15 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Team:
+    """A manager and the first of their reps; `reps` counts them all."""
+
+    manager_id: str
+    rep_ids: list[str]
+    reps: int
+
+
+@dataclass(frozen=True)
 class WorkspaceSettings:
     """What `/smarketing settings` shows, read from the store by the command."""
 
@@ -173,6 +184,14 @@ class WorkspaceSettings:
     leads_per_month: int | None = None  # None: the method's default commitment
     leads_per_rep: bool = False
     changes: list[Change] = field(default_factory=list)
+    teams: list[Team] = field(default_factory=list)  # the first managers, with their reps
+    managers: int = 0  # all managers
+    unmanaged_rep_ids: list[str] = field(default_factory=list)  # the first of them
+    unmanaged_reps: int = 0  # all reps with leads in work and no manager
+
+
+def _count(value: int, one: str, many: str | None = None) -> str:
+    return f"{value:,} {one if value == 1 else many or one + 's'}"
 
 
 def _clip(value: str) -> str:
@@ -188,8 +207,9 @@ def settings_message(shown: WorkspaceSettings) -> Message:
             target += f", set by <@{shown.target_set_by}> {slack_date(shown.target_set_at)}"
     sla = shown.sla
     sales = (
-        f"{sla.touches} touches in {sla.days} days, first touch within "
-        f"{sla.first_touch_hours} hours, escalate after {sla.escalate_after_hours} hours"
+        f"{_count(sla.touches, 'touch', 'touches')} in {_count(sla.days, 'day')}, first touch "
+        f"within {_count(sla.first_touch_hours, 'hour')}, escalate after "
+        f"{_count(sla.escalate_after_hours, 'hour')}"
         + (" (default)" if shown.sla_is_default else "")
     )
     if shown.leads_per_month is None:
@@ -212,6 +232,9 @@ def settings_message(shown: WorkspaceSettings) -> Message:
         HeaderBlock(text=PlainTextObject(text="Smarketing settings")),
         SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
     ]
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=_teams_text(shown))))
+    if shown.unmanaged_reps:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_unmanaged_text(shown))))
     if shown.changes:
         history = [
             f"• {slack_date(change.at)} <@{change.by}> {change.what}: "
@@ -231,3 +254,88 @@ def settings_message(shown: WorkspaceSettings) -> Message:
         )
     text = "Smarketing settings: " + "; ".join(line.replace("*", "") for line in lines[:3])
     return Message(text=text, blocks=blocks)
+
+
+def _and_more(hidden: int, noun: str = "") -> str:
+    if not hidden:
+        return ""
+    return f" and {hidden:,} more" + (f" {noun}" if noun else "")
+
+
+def _people(ids: list[str], total: int, *, budget: int) -> str:
+    """`<@A>, <@B> and 3 more`, as many as fit in `budget` characters."""
+    shown: list[str] = []
+    used = 0
+    for person in ids:
+        mention = f"<@{person}>"
+        if used + len(mention) + 2 > budget:
+            break
+        shown.append(mention)
+        used += len(mention) + 2
+    return ", ".join(shown) + _and_more(total - len(shown))
+
+
+def _teams_text(shown: WorkspaceSettings) -> str:
+    if not shown.managers:
+        return (
+            "*Managers:* none set yet, so overdue follow-ups escalate to no one: an admin sets "
+            f"one with `{MANAGER_EXAMPLE}`"
+        )
+    title = "*Managers and their reps*"
+    lines: list[str] = []
+    used = len(title) + 40  # room for the "and N more managers" line
+    for team in shown.teams:
+        line = f"• <@{team.manager_id}>: " + _people(team.rep_ids, team.reps, budget=400)
+        if used + len(line) + 1 > _SECTION_BUDGET:
+            break
+        lines.append(line)
+        used += len(line) + 1
+    more = shown.managers - len(lines)
+    if more:
+        lines.append(f"…{_and_more(more, 'manager' if more == 1 else 'managers')}")
+    return "\n".join([title, *lines])
+
+
+def _unmanaged_text(shown: WorkspaceSettings) -> str:
+    count = shown.unmanaged_reps
+    title = (
+        f"*Reps with leads in work and no manager ({count:,}):* their overdue follow-ups "
+        f"escalate to no one; set with `{MANAGER_EXAMPLE}`\n"
+    )
+    budget = _SECTION_BUDGET - len(title) - 30
+    return title + _people(shown.unmanaged_rep_ids, count, budget=budget)
+
+
+def marketing_sla_set_message(*, new: str, old: str) -> Message:
+    return one_line(
+        f":white_check_mark: Marketing SLA set: {new} (was {old}). `/sla-status marketing` "
+        "measures the pace against it from now on."
+    )
+
+
+def sales_sla_set_message(*, new: str, old: str, kept: list[str], recomputing: bool) -> Message:
+    unchanged = f" Kept as they were: {', '.join(kept)}." if kept else ""
+    after = (
+        " Every lead's next touch due is being recomputed for the new cadence; on a large "
+        "store that takes a moment."
+        if recomputing
+        else ""
+    )
+    return one_line(f":white_check_mark: Sales SLA set: {new} (was {old}).{unchanged}{after}")
+
+
+def unchanged_message(line: str) -> Message:
+    return one_line(f":information_source: {line}; nothing was changed.")
+
+
+def manager_set_message(*, rep_id: str, manager_id: str | None, old: str | None) -> Message:
+    if manager_id is None:
+        return one_line(
+            f":white_check_mark: <@{rep_id}> has no manager now (was <@{old}>): their overdue "
+            "follow-ups escalate to no one until an admin sets one."
+        )
+    was = f" (was <@{old}>)" if old else ""
+    return one_line(
+        f":white_check_mark: <@{rep_id}> reports to <@{manager_id}>{was}: follow-ups "
+        f"<@{rep_id}> misses now escalate to <@{manager_id}>."
+    )

@@ -179,9 +179,7 @@ def test_help_lists_every_subcommand(app: RunningApp) -> None:
 @pytest.mark.parametrize(
     ("text", "example"),
     [
-        ("sla touches 6 in 14 days", "/smarketing sla touches 6 in 14 days"),
         ("digest now", "/smarketing digest #smarketing MON 09:00"),
-        ("manager <@U1> <@U2>", "/smarketing manager @rep @manager"),
     ],
 )
 def test_subcommands_of_a_later_version_say_so_in_one_line(
