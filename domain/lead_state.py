@@ -112,57 +112,55 @@ def fold(external_id: str, facts: Iterable[LeadFact], rules: Rules) -> LeadState
 
 
 def _apply(state: LeadState, fact: LeadFact, rules: Rules) -> LeadState:
+    # One replace() per event: folding a long history is the hot path of a rebuild.
+    return replace(state, last_event_at=fact.occurred_at, **_changes(state, fact, rules))
+
+
+def _changes(state: LeadState, fact: LeadFact, rules: Rules) -> dict[str, Any]:
+    """What one event changes on a lead (before the derived fields are brought up to date)."""
     at, data = fact.occurred_at, fact.data
-    state = replace(state, last_event_at=at)
     if fact.type in (EventType.CREATED, EventType.UPDATED):
         fields = data.get("lead", {})
         changes = {name: fields[name] for name in LEAD_FIELDS if name in fields}
         if fact.type == EventType.CREATED:
-            created = at if state.created_at is None else min(state.created_at, at)
-            changes["created_at"] = created
-        return replace(state, **changes)
+            changes["created_at"] = at if state.created_at is None else min(state.created_at, at)
+        return changes
     if fact.type == EventType.ASSIGNED:
         owner_id, owner_email = data.get("owner_id"), data.get("owner_email")
         if owner_id is not None and owner_id == state.owner_id:
-            return state  # the same owner again: their clock keeps running
+            return {}  # the same owner again: their clock keeps running
         # Re-assignment restarts the clock for the new owner.
-        return replace(
-            state,
-            owner_id=owner_id,
-            owner_email=owner_email,
-            assigned_at=at,
-            touches=0,
-            first_touch_at=None,
-            sla_met_at=None,
-        )
+        return {
+            "owner_id": owner_id,
+            "owner_email": owner_email,
+            "assigned_at": at,
+            "touches": 0,
+            "first_touch_at": None,
+            "sla_met_at": None,
+        }
     if fact.type == EventType.TOUCHED:
         if state.assigned_at is None or at < state.assigned_at:
-            return state  # worked before anyone owned it: no SLA touch for the new owner
+            return {}  # worked before anyone owned it: no SLA touch for the new owner
         touches = state.touches + 1
-        met = state.sla_met_at or (at if touches >= rules.sla.touches else None)
-        return replace(
-            state,
-            touches=touches,
-            first_touch_at=state.first_touch_at or at,
-            last_touch_at=at,
-            sla_met_at=met,
-        )
+        return {
+            "touches": touches,
+            "first_touch_at": state.first_touch_at or at,
+            "last_touch_at": at,
+            "sla_met_at": state.sla_met_at or (at if touches >= rules.sla.touches else None),
+        }
     if fact.type == EventType.ACCEPTED:
-        return replace(state, status=LeadStatus.ACCEPTED, accepted_at=at, closed_at=None)
+        return {"status": LeadStatus.ACCEPTED, "accepted_at": at, "closed_at": None}
     if fact.type == EventType.REJECTED:
-        return replace(
-            state, status=LeadStatus.REJECTED, reject_reason=data.get("reason"), closed_at=at
-        )
+        return {"status": LeadStatus.REJECTED, "reject_reason": data.get("reason"), "closed_at": at}
     if fact.type == EventType.WON:
         amount = data.get("amount")
-        return replace(
-            state,
-            status=LeadStatus.WON,
-            closed_at=at,
-            won_amount=Decimal(str(amount)) if amount is not None else None,
-        )
+        return {
+            "status": LeadStatus.WON,
+            "closed_at": at,
+            "won_amount": Decimal(str(amount)) if amount is not None else None,
+        }
     if fact.type == EventType.LOST:
-        return replace(state, status=LeadStatus.LOST, lost_reason=data.get("reason"), closed_at=at)
+        return {"status": LeadStatus.LOST, "lost_reason": data.get("reason"), "closed_at": at}
     raise ValueError(f"unknown event type {fact.type!r}")
 
 
@@ -170,15 +168,21 @@ def derive(state: LeadState, rules: Rules) -> LeadState:
     """Grade, missing fields and the next due touch, from the state and the rules in force."""
     graded = grade(fit=state.fit, interest=state.interest, threshold=rules.threshold)
     missing = tuple(name for name in REQUIRED_FIELDS if getattr(state, name) in (None, ""))
-    state = replace(state, grade=graded, missing=missing, sla_met_at=_sla_met(state, rules))
     due = window = None
     if state.owner_id is not None and state.assigned_at is not None:
         window = window_end(assigned_at=state.assigned_at, sla=rules.sla)
-        if state.is_open:
+        if not state.status.is_closed and graded != Grade.AVOID:  # open, by the new grade
             due = next_touch_due(
                 assigned_at=state.assigned_at, touches=state.touches, sla=rules.sla
             )
-    return replace(state, next_touch_due=due, window_ends_at=window)
+    return replace(
+        state,
+        grade=graded,
+        missing=missing,
+        sla_met_at=_sla_met(state, rules),
+        next_touch_due=due,
+        window_ends_at=window,
+    )
 
 
 def _sla_met(state: LeadState, rules: Rules) -> datetime | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -177,7 +177,8 @@ def state_from_row(row: Lead) -> LeadState:
 
 
 def row_values(state: LeadState, now: datetime) -> dict[str, Any]:
-    values = {name: value for name, value in asdict(state).items() if name in _STATE_COLUMNS}
+    # getattr, not asdict(): asdict deep-copies every value, and this runs for every lead.
+    values = {name: getattr(state, name) for name in _STATE_COLUMNS}
     values.update(
         grade=state.grade.value,
         status=state.status.value,
