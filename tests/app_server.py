@@ -63,15 +63,39 @@ class RunningApp:
         return self.http.post(f"{self.url}/slack/events", content=body, headers=sent)
 
 
-def assert_fits_slack(message: dict[str, Any]) -> None:
+def assert_fits_slack(message: dict[str, Any], *, max_blocks: int = 50) -> None:
     """Every reply any test receives is checked as Slack would: valid blocks, within limits."""
     blocks = message.get("blocks", [])
-    assert len(blocks) <= 50, f"{len(blocks)} blocks: Slack allows 50 in a message"
-    assert message.get("text"), "a message needs a text fallback for notifications"
+    assert len(blocks) <= max_blocks, f"{len(blocks)} blocks: Slack allows {max_blocks}"
+    assert message.get("text") or max_blocks > 50, "a message needs a text fallback"
     for raw in blocks:
         block = Block.parse(raw)
         assert block is not None, raw
         block.validate_json()
+        assert block.to_dict() == raw
+        assert len(raw.get("text", {}).get("text", "")) <= 3000
+        assert len(raw.get("fields", [])) <= 10
+
+
+def ephemeral_reply(response: httpx.Response) -> dict[str, Any]:
+    """A slash command's reply as the person sees it: only to them, never a traceback."""
+    assert response.status_code == 200
+    assert "Traceback" not in response.text
+    reply: dict[str, Any] = response.json()
+    assert reply["response_type"] == "ephemeral"
+    assert reply["blocks"]
+    return reply
+
+
+def blocks_text(message: dict[str, Any]) -> str:
+    """Everything a person reads in a message or view: sections, fields, headers, context."""
+    parts: list[str] = []
+    for block in message.get("blocks", []):
+        if "text" in block:
+            parts.append(block["text"]["text"])
+        parts.extend(field["text"] for field in block.get("fields", []))
+        parts.extend(element.get("text", "") for element in block.get("elements", []))
+    return "\n".join(parts)
 
 
 class AppServer:

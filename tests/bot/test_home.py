@@ -17,6 +17,7 @@ from sqlmodel import select
 from storage import members
 from storage.models import Lead, LeadEvent
 from tests.app_server import SIGNING_SECRET, RunningApp
+from tests.app_server import blocks_text as view_text
 from tests.events import assigned, created, post_events, touched, won
 from tests.slack.emulator import Call
 from tests.slack.signing import event_body, interaction_body, json_headers
@@ -137,17 +138,6 @@ def assert_within_slack_limits(view: dict[str, Any]) -> None:
         **{key: view[key] for key in ("type", "title", "close", "blocks") if key in view}
     )
     rebuilt.validate_json()
-
-
-def view_text(view: dict[str, Any]) -> str:
-    """Everything a person reads in a view: headers, sections, context."""
-    parts: list[str] = []
-    for block in view["blocks"]:
-        if "text" in block:
-            parts.append(block["text"]["text"])
-        parts.extend(field["text"] for field in block.get("fields", []))
-        parts.extend(element.get("text", "") for element in block.get("elements", []))
-    return "\n".join(parts)
 
 
 def headers(view: dict[str, Any]) -> list[str]:

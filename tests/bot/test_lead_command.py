@@ -9,13 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
 from sqlalchemy import func
 from sqlmodel import select
 
 from storage import members
 from storage.models import Lead, LeadEvent
-from tests.app_server import RunningApp
+from tests.app_server import RunningApp, assert_fits_slack, ephemeral_reply
+from tests.app_server import blocks_text as reply_text
 from tests.events import assigned, created, post_events, touched, won
 from tests.slack.signing import slash_command_body
 
@@ -36,31 +36,9 @@ def lead(
         response_url=app.slack.new_response_url(),
         trigger_id=trigger_id or f"trig-{uuid.uuid4().hex}",
     )
-    response = app.post_slack(body)
-    assert response.status_code == 200
-    assert "Traceback" not in response.text
-    reply: dict[str, Any] = response.json()
-    assert reply["response_type"] == "ephemeral"
-    assert reply["text"]
-    assert 1 <= len(reply["blocks"]) <= 50
-    for raw in reply["blocks"]:
-        block = Block.parse(raw)
-        assert block is not None
-        block.validate_json()
-        assert block.to_dict() == raw
-        assert len(raw.get("text", {}).get("text", "")) <= 3000
+    reply = ephemeral_reply(app.post_slack(body))
+    assert_fits_slack(reply)
     return reply
-
-
-def reply_text(reply: dict[str, Any]) -> str:
-    """Everything a person reads in the reply: the blocks' text, fields and context."""
-    parts: list[str] = []
-    for block in reply.get("blocks", []):
-        if "text" in block:
-            parts.append(block["text"]["text"])
-        parts.extend(field["text"] for field in block.get("fields", []))
-        parts.extend(element.get("text", "") for element in block.get("elements", []))
-    return "\n".join(parts)
 
 
 def slack_date(moment: datetime) -> str:

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 
 from tests.app_server import RunningApp
-
-
-def reply_text(body: dict[str, Any]) -> str:
-    """Everything a person would read in the reply: the blocks' text, fields and context."""
-    parts: list[str] = []
-    for block in body.get("blocks", []):
-        if "text" in block:
-            parts.append(block["text"]["text"])
-        parts.extend(field["text"] for field in block.get("fields", []))
-        parts.extend(element.get("text", "") for element in block.get("elements", []))
-    return "\n".join(parts)
+from tests.app_server import blocks_text as reply_text
 
 
 def test_the_method_example_gives_100_customers_and_2500_leads(app: RunningApp) -> None:

@@ -17,6 +17,7 @@ from bot.views.targets import Team, WorkspaceSettings, settings_message
 from domain.cadence import SalesSla
 from storage.models import Lead, MarketingCommitment, Member, SalesCommitment, SettingChange
 from tests.app_server import RunningApp
+from tests.app_server import blocks_text as reply_text
 from tests.events import assigned, created, post_events, touched, won
 
 ADMIN = "U0ADMIN"  # a Slack workspace admin
@@ -49,17 +50,6 @@ def people(app: RunningApp) -> RunningApp:
     app.slack.add_user(MANAGER, name="Mia Manager", tz="Europe/London")
     app.slack.add_user(OTHER_MANAGER, name="Max Manager")
     return app
-
-
-def reply_text(body: dict[str, Any]) -> str:
-    """Everything a person would read in the reply: the blocks' text, fields and context."""
-    parts: list[str] = []
-    for block in body.get("blocks", []):
-        if "text" in block:
-            parts.append(block["text"]["text"])
-        parts.extend(field["text"] for field in block.get("fields", []))
-        parts.extend(element.get("text", "") for element in block.get("elements", []))
-    return "\n".join(parts)
 
 
 def ask(app: RunningApp, text: str, user_id: str = ADMIN) -> dict[str, Any]:

@@ -35,13 +35,13 @@ from typing import Any
 
 import httpx
 import pytest
-from slack_sdk.models.blocks import Block
 from sqlalchemy import func
 from sqlmodel import select
 
 from storage import members
 from storage.models import Lead, LeadEvent, Member
-from tests.app_server import AppServer, RunningApp
+from tests.app_server import AppServer, RunningApp, ephemeral_reply
+from tests.app_server import blocks_text as reply_text
 from tests.events import accepted, assigned, created, lost, post_events, rejected, touched, won
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
@@ -148,32 +148,7 @@ def month(app: RunningApp) -> RunningApp:
 
 def sla_status(app: RunningApp, text: str = "", *, user_id: str = ANA) -> dict[str, Any]:
     """Send `/sla-status TEXT`; check the reply is ephemeral and within Slack's limits."""
-    response = app.command("/sla-status", text, user_id=user_id)
-    assert response.status_code == 200
-    assert "Traceback" not in response.text
-    reply: dict[str, Any] = response.json()
-    assert reply["response_type"] == "ephemeral"
-    assert reply["text"]
-    assert 1 <= len(reply["blocks"]) <= 50
-    for raw in reply["blocks"]:
-        block = Block.parse(raw)
-        assert block is not None
-        block.validate_json()
-        assert block.to_dict() == raw
-        assert len(raw.get("text", {}).get("text", "")) <= 3000
-        assert len(raw.get("fields", [])) <= 10
-    return reply
-
-
-def reply_text(reply: dict[str, Any]) -> str:
-    """Everything a person reads in the reply: the blocks' text, fields and context."""
-    parts: list[str] = []
-    for block in reply.get("blocks", []):
-        if "text" in block:
-            parts.append(block["text"]["text"])
-        parts.extend(field["text"] for field in block.get("fields", []))
-        parts.extend(element.get("text", "") for element in block.get("elements", []))
-    return "\n".join(parts)
+    return ephemeral_reply(app.command("/sla-status", text, user_id=user_id))
 
 
 def overdue_ids(reply: dict[str, Any]) -> list[str]:
