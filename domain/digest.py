@@ -1,0 +1,345 @@
+"""The weekly Smarketing digest as plain data: a week's figures, each paired with its change
+against the previous week, and the actions they imply (DESIGN §1.5, §3).
+
+Pure: the figures come in already counted (storage does that), the week is passed in, and
+nothing here reads a clock, a database or Slack. The view (bot/views/digest.py) only renders.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from fractions import Fraction
+from typing import Generic, TypeVar
+
+from domain.funnel import Funnel
+
+# Thresholds for the actions, named so a reader can find and argue with them.
+OVERDUE_REPS_IN_ACTIONS = 3  # the reps with the most overdue leads that an action names
+REJECTED_SHARE_TO_FLAG = Fraction(1, 2)  # a campaign whose judged leads sales rejects this much
+REJECTED_MIN_JUDGED = 5  # … out of at least this many accepted + rejected, so one lead is no trend
+REJECTED_CAMPAIGNS_IN_ACTIONS = 3
+COMPLIANCE_TO_FLAG = Fraction(80, 100)  # sales compliance below this calls for an action
+INCOMPLETE_SHARE_TO_FLAG = Fraction(1, 5)  # incomplete leads at or above this share of new ones
+
+T = TypeVar("T", int, Fraction, timedelta)
+
+
+class Direction(StrEnum):
+    UP = "▲"
+    DOWN = "▼"
+    SAME = "="
+
+
+@dataclass(frozen=True)
+class Change(Generic[T]):
+    """A figure this week and last: `previous` is None in the first week (nothing to compare
+    with), `value` is None where the figure is undefined (compliance with no lead in window)."""
+
+    value: T | None
+    previous: T | None
+    up_is_good: bool = True
+
+    @property
+    def delta(self) -> T | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+    @property
+    def direction(self) -> Direction | None:
+        if self.value is None or self.previous is None:
+            return None
+        if self.value > self.previous:
+            return Direction.UP
+        if self.value < self.previous:
+            return Direction.DOWN
+        return Direction.SAME
+
+    @property
+    def good(self) -> bool | None:
+        """True for a change for the better, False for the worse, None if unchanged or unknown."""
+        direction = self.direction
+        if direction is None or direction is Direction.SAME:
+            return None
+        return (direction is Direction.UP) == self.up_is_good
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One source, campaign or persona in one week."""
+
+    name: str
+    leads: int = 0
+    sales_ready: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    won: int = 0
+    revenue: Fraction = Fraction(0)
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    """What one week produced, counted by storage for the week [start, end)."""
+
+    workspace_leads: int  # every lead the workspace has ever had: 0 means nothing set up yet
+    revenue_won: Fraction = Fraction(0)
+    customers_won: int = 0
+    leads_created: int = 0
+    sales_ready_delivered: int = 0  # sales-ready, non-duplicate leads created in the week
+    marketing_committed: int = 0  # marketing's commitment for the week
+    by_source: Sequence[Breakdown] = ()
+    by_campaign: Sequence[Breakdown] = ()
+    by_persona: Sequence[Breakdown] = ()
+    compliance: Fraction | None = None  # None: no lead in its SLA window
+    overdue_by_rep: Mapping[str, int] = field(default_factory=dict)  # rep id → overdue leads
+    breaches: int = 0
+    median_first_touch: timedelta | None = None
+    accepted: int = 0
+    rejected: int = 0
+    rejection_reasons: Mapping[str, int] = field(default_factory=dict)  # reason → leads
+    duplicates: int = 0
+    incomplete: int = 0
+
+    @property
+    def overdue(self) -> int:
+        return sum(self.overdue_by_rep.values())
+
+
+@dataclass(frozen=True)
+class WeekGoal:
+    """What the revenue target needs in one week (a 52-week year), each rounded up but revenue."""
+
+    revenue: Fraction
+    customers: int
+    leads: int
+
+
+def week_goal(funnel: Funnel) -> WeekGoal:
+    weeks = funnel.period.weeks
+    return WeekGoal(
+        revenue=funnel.revenue / weeks,
+        customers=math.ceil(funnel.customers_needed / weeks),
+        leads=funnel.leads_per_week,
+    )
+
+
+@dataclass(frozen=True)
+class BreakdownChange:
+    """A source, campaign or persona this week, each figure against the same name last week."""
+
+    name: str
+    leads: Change[int]
+    sales_ready: Change[int]
+    accepted: Change[int]
+    rejected: Change[int]
+    won: Change[int]
+    revenue: Change[Fraction]
+
+    @property
+    def judged(self) -> int:
+        return (self.accepted.value or 0) + (self.rejected.value or 0)
+
+    @property
+    def rejected_share(self) -> Fraction | None:
+        judged = self.judged
+        return Fraction(self.rejected.value or 0, judged) if judged else None
+
+
+@dataclass(frozen=True)
+class RepOverdue:
+    rep_id: str
+    overdue: Change[int]
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    reason: str
+    leads: int
+
+
+class ActionKind(StrEnum):
+    """What the digest asks someone to do, in the order it asks."""
+
+    MARKETING_BEHIND = "marketing_behind"  # fewer sales-ready leads than committed
+    LEADS_BELOW_FUNNEL = "leads_below_funnel"  # fewer leads than the revenue target needs
+    REP_OVERDUE = "rep_overdue"  # a rep among those with the most overdue leads
+    LOW_COMPLIANCE = "low_compliance"
+    CAMPAIGN_REJECTED = "campaign_rejected"  # sales rejects most of a campaign's leads
+    INCOMPLETE_LEADS = "incomplete_leads"  # many new leads lack fit or interest
+
+
+@dataclass(frozen=True)
+class Action:
+    """`value` of `target` about `subject`: e.g. 40 of 60 sales-ready delivered; rep U1 with 7
+    overdue; campaign "Webinar" with 6 rejected of 8 judged."""
+
+    kind: ActionKind
+    value: int
+    target: int = 0
+    subject: str = ""
+
+
+@dataclass(frozen=True)
+class Digest:
+    week_start: datetime
+    week_end: datetime
+    empty: bool  # the workspace has no leads at all: the view says what to set up instead
+    first_week: bool  # no previous week: no change arrows
+    goal: WeekGoal | None  # None until a revenue target is set
+    revenue_won: Change[Fraction]
+    customers_won: Change[int]
+    leads_created: Change[int]
+    sales_ready_delivered: Change[int]
+    marketing_committed: Change[int]
+    by_source: list[BreakdownChange]
+    by_campaign: list[BreakdownChange]
+    by_persona: list[BreakdownChange]
+    compliance: Change[Fraction]
+    overdue: Change[int]
+    overdue_by_rep: list[RepOverdue]  # most overdue first; reps with none left out
+    breaches: Change[int]
+    median_first_touch: Change[timedelta]
+    accepted: Change[int]
+    rejected: Change[int]
+    rejection_reasons: list[ReasonCount]  # most frequent first
+    duplicates: Change[int]
+    incomplete: Change[int]
+    actions: list[Action]
+
+    @property
+    def marketing_behind_by(self) -> int:
+        return max(
+            (self.marketing_committed.value or 0) - (self.sales_ready_delivered.value or 0), 0
+        )
+
+
+def build_digest(
+    *,
+    this_week: WeekFigures,
+    last_week: WeekFigures | None,
+    goal: Funnel | None,
+    week_start: datetime,
+    week_end: datetime,
+) -> Digest:
+    """Pair every figure with last week's, order the tables, and choose the actions."""
+    if week_end <= week_start:
+        raise ValueError("a digest's week ends after it starts")
+    last = last_week
+
+    def change(name: str, *, up_is_good: bool = True) -> Change[int]:
+        return Change(getattr(this_week, name), getattr(last, name) if last else None, up_is_good)
+
+    overdue_by_rep = [
+        RepOverdue(
+            rep_id,
+            Change(count, last.overdue_by_rep.get(rep_id, 0) if last else None, up_is_good=False),
+        )
+        for rep_id, count in this_week.overdue_by_rep.items()
+        if count > 0
+    ]
+    overdue_by_rep.sort(key=lambda rep: (-(rep.overdue.value or 0), rep.rep_id))
+    reasons = [ReasonCount(reason, n) for reason, n in this_week.rejection_reasons.items() if n > 0]
+    reasons.sort(key=lambda item: (-item.leads, item.reason))
+    by_campaign = _breakdowns(this_week.by_campaign, last.by_campaign if last else None)
+    digest = Digest(
+        week_start=week_start,
+        week_end=week_end,
+        empty=this_week.workspace_leads == 0,
+        first_week=last is None,
+        goal=week_goal(goal) if goal is not None else None,
+        revenue_won=Change(this_week.revenue_won, last.revenue_won if last else None),
+        customers_won=change("customers_won"),
+        leads_created=change("leads_created"),
+        sales_ready_delivered=change("sales_ready_delivered"),
+        marketing_committed=change("marketing_committed"),
+        by_source=_breakdowns(this_week.by_source, last.by_source if last else None),
+        by_campaign=by_campaign,
+        by_persona=_breakdowns(this_week.by_persona, last.by_persona if last else None),
+        compliance=Change(this_week.compliance, last.compliance if last else None),
+        overdue=Change(this_week.overdue, last.overdue if last else None, up_is_good=False),
+        overdue_by_rep=overdue_by_rep,
+        breaches=change("breaches", up_is_good=False),
+        median_first_touch=Change(
+            this_week.median_first_touch,
+            last.median_first_touch if last else None,
+            up_is_good=False,  # a longer wait for the first call is worse
+        ),
+        accepted=change("accepted"),
+        rejected=change("rejected", up_is_good=False),
+        rejection_reasons=reasons,
+        duplicates=change("duplicates", up_is_good=False),
+        incomplete=change("incomplete", up_is_good=False),
+        actions=[],
+    )
+    if digest.empty:
+        return digest
+    return _with_actions(digest, this_week)
+
+
+def _breakdowns(
+    rows: Sequence[Breakdown], previous: Sequence[Breakdown] | None
+) -> list[BreakdownChange]:
+    """Each row against the same name last week (0 when it had none); most revenue first,
+    then most sales-ready, most leads, and by name so equal rows keep one order."""
+    before = {row.name: row for row in previous} if previous is not None else None
+    result = []
+    for row in rows:
+        old = None if before is None else before.get(row.name, Breakdown(row.name))
+        result.append(
+            BreakdownChange(
+                name=row.name,
+                leads=Change(row.leads, old.leads if old else None),
+                sales_ready=Change(row.sales_ready, old.sales_ready if old else None),
+                accepted=Change(row.accepted, old.accepted if old else None),
+                rejected=Change(row.rejected, old.rejected if old else None, up_is_good=False),
+                won=Change(row.won, old.won if old else None),
+                revenue=Change(row.revenue, old.revenue if old else None),
+            )
+        )
+    result.sort(
+        key=lambda r: (
+            -(r.revenue.value or 0),
+            -(r.sales_ready.value or 0),
+            -(r.leads.value or 0),
+            r.name,
+        )
+    )
+    return result
+
+
+def _with_actions(digest: Digest, week: WeekFigures) -> Digest:
+    actions: list[Action] = []
+    delivered, committed = week.sales_ready_delivered, week.marketing_committed
+    if delivered < committed:
+        actions.append(Action(ActionKind.MARKETING_BEHIND, delivered, committed))
+    if digest.goal is not None and week.leads_created < digest.goal.leads:
+        actions.append(Action(ActionKind.LEADS_BELOW_FUNNEL, week.leads_created, digest.goal.leads))
+    actions.extend(
+        Action(ActionKind.REP_OVERDUE, rep.overdue.value or 0, subject=rep.rep_id)
+        for rep in digest.overdue_by_rep[:OVERDUE_REPS_IN_ACTIONS]
+    )
+    if week.compliance is not None and week.compliance < COMPLIANCE_TO_FLAG:
+        # value/target in percent, rounded down: 79.9% is below an 80% floor and must not read 80
+        percent = math.floor(week.compliance * 100)
+        actions.append(Action(ActionKind.LOW_COMPLIANCE, percent, int(COMPLIANCE_TO_FLAG * 100)))
+    rejected = [
+        row
+        for row in digest.by_campaign
+        if row.judged >= REJECTED_MIN_JUDGED
+        and (share := row.rejected_share) is not None
+        and share >= REJECTED_SHARE_TO_FLAG
+    ]
+    rejected.sort(key=lambda r: (-(r.rejected_share or 0), -r.judged, r.name))
+    actions.extend(
+        Action(ActionKind.CAMPAIGN_REJECTED, row.rejected.value or 0, row.judged, row.name)
+        for row in rejected[:REJECTED_CAMPAIGNS_IN_ACTIONS]
+    )
+    if week.leads_created and Fraction(week.incomplete, week.leads_created) >= (
+        INCOMPLETE_SHARE_TO_FLAG
+    ):
+        actions.append(Action(ActionKind.INCOMPLETE_LEADS, week.incomplete, week.leads_created))
+    return replace(digest, actions=actions)
