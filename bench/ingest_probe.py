@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -15,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.server import served_app
 from bench.workspace import Scale, lead_events
 
 TOKEN = "bench-token"
@@ -27,70 +26,42 @@ def main() -> None:
     database_url = os.environ.get("BENCH_DATABASE_URL")
     folder = Path(tempfile.mkdtemp())
     database_url = database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     env = {
-        **os.environ,
         "DATABASE_URL": database_url,
         "SLACK_BOT_TOKEN": "xoxb-bench",
         "SLACK_SIGNING_SECRET": "bench",
         "SLACK_API_URL": "http://127.0.0.1:9/api/",
         "SMARKETING_INGEST_TOKEN": TOKEN,
-        "PORT": str(port),
     }
-    subprocess.run(
-        [sys.executable, "-m", "bot", "db", "upgrade"],
-        env=env,
-        check=True,
-        stderr=subprocess.DEVNULL,
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(timeout=120) as http:
-            for _ in range(300):
-                try:
-                    http.get(f"{url}/healthz")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            stream = lead_events(
-                Scale(reps=500, leads=leads, events=events, campaigns=50),
-                end=datetime(2026, 11, 1, tzinfo=UTC),
-                seed=seed,
+    with served_app(env) as url, httpx.Client(timeout=120) as http:
+        stream = lead_events(
+            Scale(reps=500, leads=leads, events=events, campaigns=50),
+            end=datetime(2026, 11, 1, tzinfo=UTC),
+            seed=seed,
+        )
+        rates: list[float] = []
+        total = 0
+        started = time.perf_counter()
+        while batch := list(itertools.islice(stream, 500)):
+            t = time.perf_counter()
+            r = http.post(
+                f"{url}/api/events",
+                json={"events": batch},
+                headers={"Authorization": f"Bearer {TOKEN}"},
             )
-            rates: list[float] = []
-            total = 0
-            started = time.perf_counter()
-            while batch := list(itertools.islice(stream, 500)):
-                t = time.perf_counter()
-                r = http.post(
-                    f"{url}/api/events",
-                    json={"events": batch},
-                    headers={"Authorization": f"Bearer {TOKEN}"},
+            r.raise_for_status()
+            rates.append(len(batch) / (time.perf_counter() - t))
+            total += len(batch)
+            if len(rates) % 200 == 0:
+                print(
+                    f"{total:>9,} events  median of last 200 batches: "
+                    f"{statistics.median(rates[-200:]):,.0f} events/s",
+                    flush=True,
                 )
-                r.raise_for_status()
-                rates.append(len(batch) / (time.perf_counter() - t))
-                total += len(batch)
-                if len(rates) % 200 == 0:
-                    print(
-                        f"{total:>9,} events  median of last 200 batches: "
-                        f"{statistics.median(rates[-200:]):,.0f} events/s",
-                        flush=True,
-                    )
-            print(
-                f"total {total:,} events in {time.perf_counter() - started:.1f}s; "
-                f"median batch rate {statistics.median(rates):,.0f} events/s; db {database_url}"
-            )
-    finally:
-        server.terminate()
-        server.wait()
+        print(
+            f"total {total:,} events in {time.perf_counter() - started:.1f}s; "
+            f"median batch rate {statistics.median(rates):,.0f} events/s; db {database_url}"
+        )
 
 
 if __name__ == "__main__":
