@@ -113,6 +113,11 @@ def _breaches(
             yield owner_id, int(count)
 
 
+def breaches_between(session: Session, *, start: datetime, end: datetime) -> int:
+    """Everyone's breaches: SLA windows that ended in [start, end) short of K touches."""
+    return sum(count for _owner, count in _breaches(session, owners=None, start=start, end=end))
+
+
 def median_first_touch(
     session: Session, *, owners: Sequence[str] | None, start: datetime, end: datetime
 ) -> timedelta | None:
