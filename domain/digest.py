@@ -1,7 +1,8 @@
-"""The weekly Smarketing digest as plain data: a week's figures, each paired with its change
-against the previous week, and the actions they imply (DESIGN §1.5, §3).
+"""The weekly Smarketing digest and the monthly management report as plain data: a period's
+figures, each paired with its change against the previous period, and the actions they imply
+(DESIGN §1.5, §3).
 
-Pure: the figures come in already counted (storage does that), the week is passed in, and
+Pure: the figures come in already counted (storage does that), the period is passed in, and
 nothing here reads a clock, a database or Slack. The view (bot/views/digest.py) only renders.
 """
 
@@ -28,6 +29,13 @@ INCOMPLETE_SHARE_TO_FLAG = Fraction(1, 5)  # incomplete leads at or above this s
 T = TypeVar("T", int, Fraction, timedelta)
 
 
+class Cadence(StrEnum):
+    """How often a digest is built: weekly for the Smarketing meeting, monthly for management."""
+
+    WEEK = "week"
+    MONTH = "month"
+
+
 class Direction(StrEnum):
     UP = "▲"
     DOWN = "▼"
@@ -36,8 +44,9 @@ class Direction(StrEnum):
 
 @dataclass(frozen=True)
 class Change(Generic[T]):
-    """A figure this week and last: `previous` is None in the first week (nothing to compare
-    with), `value` is None where the figure is undefined (compliance with no lead in window)."""
+    """A figure this period and the previous one: `previous` is None in the first period
+    (nothing to compare with), `value` is None where the figure is undefined (compliance with
+    no lead in its window)."""
 
     value: T | None
     previous: T | None
@@ -70,7 +79,7 @@ class Change(Generic[T]):
 
 @dataclass(frozen=True)
 class Breakdown:
-    """One source, campaign or persona in one week."""
+    """One source, campaign or persona in one period."""
 
     name: str
     leads: int = 0
@@ -82,8 +91,13 @@ class Breakdown:
 
 
 @dataclass(frozen=True)
-class WeekFigures:
-    """What one week produced, counted by storage for the week [start, end)."""
+class PeriodFigures:
+    """What one period (a week, a month) produced, counted by storage for [start, end).
+
+    `compliance` and `overdue_by_rep` are not counts over the period but the state at its end;
+    the projection keeps only the present, so last period's come from a snapshot taken when its
+    digest was built. `point_in_time` is False when there was none: they are then not compared.
+    """
 
     workspace_leads: int  # every lead the workspace has ever had: 0 means nothing set up yet
     revenue_won: Fraction = Fraction(0)
@@ -103,6 +117,7 @@ class WeekFigures:
     rejection_reasons: Mapping[str, int] = field(default_factory=dict)  # reason → leads
     duplicates: int = 0
     incomplete: int = 0
+    point_in_time: bool = True
 
     @property
     def overdue(self) -> int:
@@ -110,17 +125,25 @@ class WeekFigures:
 
 
 @dataclass(frozen=True)
-class WeekGoal:
-    """What the revenue target needs in one week (a 52-week year), each rounded up but revenue."""
+class PeriodGoal:
+    """What the revenue target needs in one week or one month, each rounded up but revenue."""
 
     revenue: Fraction
     customers: int
     leads: int
 
 
-def week_goal(funnel: Funnel) -> WeekGoal:
+def period_goal(funnel: Funnel, cadence: Cadence) -> PeriodGoal:
+    """The target's share for one period: a year is 12 months and 52 weeks (funnel.Period)."""
+    if cadence is Cadence.MONTH:
+        months = funnel.period.months
+        return PeriodGoal(
+            revenue=funnel.revenue / months,
+            customers=math.ceil(Fraction(funnel.customers_needed, months)),
+            leads=funnel.leads_per_month,
+        )
     weeks = funnel.period.weeks
-    return WeekGoal(
+    return PeriodGoal(
         revenue=funnel.revenue / weeks,
         customers=math.ceil(funnel.customers_needed / weeks),
         leads=funnel.leads_per_week,
@@ -129,7 +152,8 @@ def week_goal(funnel: Funnel) -> WeekGoal:
 
 @dataclass(frozen=True)
 class BreakdownChange:
-    """A source, campaign or persona this week, each figure against the same name last week."""
+    """A source, campaign or persona this period, each figure against the same name in the
+    previous period."""
 
     name: str
     leads: Change[int]
@@ -185,11 +209,18 @@ class Action:
 
 @dataclass(frozen=True)
 class Digest:
-    week_start: datetime
-    week_end: datetime
+    """One period's digest: a week's for the Smarketing meeting, a month's for management.
+
+    `start` and `end` bound the period [start, end) in the workspace's time zone; the view
+    names the week or the month from `start` as given.
+    """
+
+    cadence: Cadence
+    start: datetime
+    end: datetime
     empty: bool  # the workspace has no leads at all: the view says what to set up instead
-    first_week: bool  # no previous week: no change arrows
-    goal: WeekGoal | None  # None until a revenue target is set
+    first_period: bool  # no previous period: no change arrows
+    goal: PeriodGoal | None  # None until a revenue target is set
     revenue_won: Change[Fraction]
     customers_won: Change[int]
     leads_created: Change[int]
@@ -219,52 +250,60 @@ class Digest:
 
 def build_digest(
     *,
-    this_week: WeekFigures,
-    last_week: WeekFigures | None,
+    this_period: PeriodFigures,
+    last_period: PeriodFigures | None,
     goal: Funnel | None,
-    week_start: datetime,
-    week_end: datetime,
+    start: datetime,
+    end: datetime,
+    cadence: Cadence = Cadence.WEEK,
 ) -> Digest:
-    """Pair every figure with last week's, order the tables, and choose the actions."""
-    if week_end <= week_start:
-        raise ValueError("a digest's week ends after it starts")
-    last = last_week
+    """Pair every figure with the previous period's, order the tables, and choose the actions.
+
+    `goal` is the revenue target's funnel; the digest keeps its share for one `cadence` period.
+    """
+    if end <= start:
+        raise ValueError("a digest's period ends after it starts")
+    this = this_period
+    last = last_period
+    # Last period's state at its end, when it is known (see PeriodFigures).
+    then = last if last is not None and last.point_in_time else None
 
     def change(name: str, *, up_is_good: bool = True) -> Change[int]:
-        return Change(getattr(this_week, name), getattr(last, name) if last else None, up_is_good)
+        return Change(getattr(this, name), getattr(last, name) if last else None, up_is_good)
 
     overdue_by_rep = [
         RepOverdue(
             rep_id,
-            Change(count, last.overdue_by_rep.get(rep_id, 0) if last else None, up_is_good=False),
+            Change(count, then.overdue_by_rep.get(rep_id, 0) if then else None, up_is_good=False),
         )
-        for rep_id, count in this_week.overdue_by_rep.items()
+        for rep_id, count in this.overdue_by_rep.items()
         if count > 0
     ]
     overdue_by_rep.sort(key=lambda rep: (-(rep.overdue.value or 0), rep.rep_id))
-    reasons = [ReasonCount(reason, n) for reason, n in this_week.rejection_reasons.items() if n > 0]
+    reasons = [ReasonCount(reason, n) for reason, n in this.rejection_reasons.items() if n > 0]
     reasons.sort(key=lambda item: (-item.leads, item.reason))
-    by_campaign = _breakdowns(this_week.by_campaign, last.by_campaign if last else None)
+    by_campaign = _breakdowns(this.by_campaign, last.by_campaign if last else None)
     digest = Digest(
-        week_start=week_start,
-        week_end=week_end,
-        empty=this_week.workspace_leads == 0,
-        first_week=last is None,
-        goal=week_goal(goal) if goal is not None else None,
-        revenue_won=Change(this_week.revenue_won, last.revenue_won if last else None),
+        cadence=cadence,
+        start=start,
+        end=end,
+        empty=this.workspace_leads == 0,
+        first_period=last is None,
+        goal=period_goal(goal, cadence) if goal is not None else None,
+        revenue_won=Change(this.revenue_won, last.revenue_won if last else None),
         customers_won=change("customers_won"),
         leads_created=change("leads_created"),
         sales_ready_delivered=change("sales_ready_delivered"),
         marketing_committed=change("marketing_committed"),
-        by_source=_breakdowns(this_week.by_source, last.by_source if last else None),
+        by_source=_breakdowns(this.by_source, last.by_source if last else None),
         by_campaign=by_campaign,
-        by_persona=_breakdowns(this_week.by_persona, last.by_persona if last else None),
-        compliance=Change(this_week.compliance, last.compliance if last else None),
-        overdue=Change(this_week.overdue, last.overdue if last else None, up_is_good=False),
+        by_persona=_breakdowns(this.by_persona, last.by_persona if last else None),
+        compliance=Change(this.compliance, then.compliance if then else None),
+        overdue=Change(this.overdue, then.overdue if then else None, up_is_good=False),
         overdue_by_rep=overdue_by_rep,
         breaches=change("breaches", up_is_good=False),
         median_first_touch=Change(
-            this_week.median_first_touch,
+            this.median_first_touch,
             last.median_first_touch if last else None,
             up_is_good=False,  # a longer wait for the first call is worse
         ),
@@ -277,14 +316,14 @@ def build_digest(
     )
     if digest.empty:
         return digest
-    return _with_actions(digest, this_week)
+    return _with_actions(digest, this)
 
 
 def _breakdowns(
     rows: Sequence[Breakdown], previous: Sequence[Breakdown] | None
 ) -> list[BreakdownChange]:
-    """Each row against the same name last week (0 when it had none); most revenue first,
-    then most sales-ready, most leads, and by name so equal rows keep one order."""
+    """Each row against the same name in the previous period (0 when it had none); most
+    revenue first, then most sales-ready, most leads, and by name so equal rows keep one order."""
     before = {row.name: row for row in previous} if previous is not None else None
     result = []
     for row in rows:
@@ -311,20 +350,22 @@ def _breakdowns(
     return result
 
 
-def _with_actions(digest: Digest, week: WeekFigures) -> Digest:
+def _with_actions(digest: Digest, period: PeriodFigures) -> Digest:
     actions: list[Action] = []
-    delivered, committed = week.sales_ready_delivered, week.marketing_committed
+    delivered, committed = period.sales_ready_delivered, period.marketing_committed
     if delivered < committed:
         actions.append(Action(ActionKind.MARKETING_BEHIND, delivered, committed))
-    if digest.goal is not None and week.leads_created < digest.goal.leads:
-        actions.append(Action(ActionKind.LEADS_BELOW_FUNNEL, week.leads_created, digest.goal.leads))
+    if digest.goal is not None and period.leads_created < digest.goal.leads:
+        actions.append(
+            Action(ActionKind.LEADS_BELOW_FUNNEL, period.leads_created, digest.goal.leads)
+        )
     actions.extend(
         Action(ActionKind.REP_OVERDUE, rep.overdue.value or 0, subject=rep.rep_id)
         for rep in digest.overdue_by_rep[:OVERDUE_REPS_IN_ACTIONS]
     )
-    if week.compliance is not None and week.compliance < COMPLIANCE_TO_FLAG:
+    if period.compliance is not None and period.compliance < COMPLIANCE_TO_FLAG:
         # value/target in percent, rounded down: 79.9% is below an 80% floor and must not read 80
-        percent = math.floor(week.compliance * 100)
+        percent = math.floor(period.compliance * 100)
         actions.append(Action(ActionKind.LOW_COMPLIANCE, percent, int(COMPLIANCE_TO_FLAG * 100)))
     rejected = [
         row
@@ -338,8 +379,8 @@ def _with_actions(digest: Digest, week: WeekFigures) -> Digest:
         Action(ActionKind.CAMPAIGN_REJECTED, row.rejected.value or 0, row.judged, row.name)
         for row in rejected[:REJECTED_CAMPAIGNS_IN_ACTIONS]
     )
-    if week.leads_created and Fraction(week.incomplete, week.leads_created) >= (
+    if period.leads_created and Fraction(period.incomplete, period.leads_created) >= (
         INCOMPLETE_SHARE_TO_FLAG
     ):
-        actions.append(Action(ActionKind.INCOMPLETE_LEADS, week.incomplete, week.leads_created))
+        actions.append(Action(ActionKind.INCOMPLETE_LEADS, period.incomplete, period.leads_created))
     return replace(digest, actions=actions)

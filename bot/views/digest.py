@@ -1,9 +1,11 @@
-"""The weekly Smarketing digest in Block Kit, and the same digest as plain text.
+"""The weekly Smarketing digest and the monthly management report in Block Kit, and the same
+as plain text.
 
 Both renderings come from one outline (`_outline`): parts with a title, named figures and
 cut lists, so that `--dry-run` prints what the channel would read. The message stays within
 Slack's limits whatever the size of the workspace: every list shows at most `ROWS_SHOWN` rows
-and counts the rest.
+and counts the rest. Every word naming the period ("vs last week", "need 2,500 a month")
+comes from the digest's cadence, so a month never reads as a week.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from domain.digest import (
     Action,
     ActionKind,
     BreakdownChange,
+    Cadence,
     Change,
     Digest,
     Direction,
@@ -47,6 +50,20 @@ SETUP_LINES = [
     "Send leads: have the CRM post lead events to `/api/events`, "
     "or import a CSV with `smarketing import leads.csv`",
 ]
+
+
+@dataclass(frozen=True)
+class _Words:
+    """How a cadence is said: its period ("week") and what the message is called ("digest")."""
+
+    period: str
+    document: str
+
+
+_WORDS = {
+    Cadence.WEEK: _Words(period="week", document="digest"),
+    Cadence.MONTH: _Words(period="month", document="report"),
+}
 
 
 @dataclass
@@ -108,24 +125,27 @@ def _signed(delta: int | Fraction | timedelta) -> str:
 def change_phrase(
     change: Change[int] | Change[Fraction] | Change[timedelta],
     *,
+    cadence: Cadence,
     percent: bool = False,
 ) -> str:
-    """`▲ +12 vs last week`, `▼ -3 vs last week`, `= as last week`; empty in the first week."""
+    """`▲ +12 vs last week`, `▼ -3 vs last month`, `= as last week`; empty in the first period."""
     direction, delta = change.direction, change.delta
     if direction is None or delta is None:
         return ""
+    period = _WORDS[cadence].period
     if direction is Direction.SAME:
-        return "= as last week"
+        return f"= as last {period}"
     if percent and isinstance(delta, Fraction):
         shown = f"{'-' if delta < 0 else '+'}{format_percent(abs(delta)).removesuffix('%')} pts"
     else:
         shown = _signed(delta)
-    return f"{direction.value} {shown} vs last week"
+    return f"{direction.value} {shown} vs last {period}"
 
 
 def figure(
     change: Change[int] | Change[Fraction] | Change[timedelta],
     *,
+    cadence: Cadence,
     none: str = "—",
     percent: bool = False,
 ) -> str:
@@ -137,20 +157,18 @@ def figure(
         shown = format_percent(value)
     else:
         shown = _number(value)
-    phrase = change_phrase(change, percent=percent)
+    phrase = change_phrase(change, cadence=cadence, percent=percent)
     return f"{shown} {phrase}" if phrase else shown
-
-
-def _against(value: str, goal: str | None) -> str:
-    return f"{value} · need {goal} a week" if goal is not None else value
 
 
 # ---------------------------------------------------------------------------- parts
 
 
-def _breakdown_line(row: BreakdownChange, style: _Style) -> str:
+def _breakdown_line(row: BreakdownChange, style: _Style, cadence: Cadence) -> str:
     sales_ready = f"{row.sales_ready.value or 0:,} sales-ready"
-    arrow = change_phrase(row.sales_ready).removesuffix(" vs last week")
+    arrow = change_phrase(row.sales_ready, cadence=cadence).removesuffix(
+        f" vs last {_WORDS[cadence].period}"
+    )
     if arrow:
         sales_ready += f" ({arrow})"
     return (
@@ -161,26 +179,29 @@ def _breakdown_line(row: BreakdownChange, style: _Style) -> str:
     )
 
 
-def _breakdown_list(heading: str, rows: Sequence[BreakdownChange], style: _Style) -> _List:
+def _breakdown_list(
+    heading: str, rows: Sequence[BreakdownChange], style: _Style, cadence: Cadence
+) -> _List:
     return _List(
         heading=heading,
-        lines=[_breakdown_line(row, style) for row in rows[:ROWS_SHOWN]],
+        lines=[_breakdown_line(row, style, cadence) for row in rows[:ROWS_SHOWN]],
         more=max(len(rows) - ROWS_SHOWN, 0),
-        empty="no leads this week",
+        empty=f"no leads this {_WORDS[cadence].period}",
     )
 
 
-def action_line(action: Action, style: _Style) -> str:
+def action_line(action: Action, style: _Style, cadence: Cadence) -> str:
     kind = action.kind
+    period = _WORDS[cadence].period
     if kind is ActionKind.MARKETING_BEHIND:
         return (
-            f"Marketing: {action.target - action.value:,} sales-ready leads short of the week's "
-            f"commitment ({action.value:,} of {action.target:,})."
+            f"Marketing: {action.target - action.value:,} sales-ready leads short of the "
+            f"{period}'s commitment ({action.value:,} of {action.target:,})."
         )
     if kind is ActionKind.LEADS_BELOW_FUNNEL:
         return (
-            f"Marketing: {action.value:,} new leads against the {action.target:,} a week the "
-            "revenue goal needs."
+            f"Marketing: {action.value:,} new leads against the {action.target:,} a {period} "
+            "the revenue goal needs."
         )
     if kind is ActionKind.REP_OVERDUE:
         leads = "lead" if action.value == 1 else "leads"
@@ -202,21 +223,34 @@ def action_line(action: Action, style: _Style) -> str:
 
 
 def _outline(digest: Digest, style: _Style) -> list[_Part]:
-    goal = digest.goal
+    goal, cadence = digest.goal, digest.cadence
+    period = _WORDS[cadence].period
+
+    def shown(
+        change: Change[int] | Change[Fraction] | Change[timedelta],
+        *,
+        none: str = "—",
+        percent: bool = False,
+    ) -> str:
+        return figure(change, cadence=cadence, none=none, percent=percent)
+
+    def against(value: str, need: str | None) -> str:
+        return f"{value} · need {need} a {period}" if need is not None else value
+
     revenue = _Part(
         "Revenue vs goal",
         figures=[
             (
                 "Revenue won",
-                _against(figure(digest.revenue_won), format_amount(goal.revenue) if goal else None),
+                against(shown(digest.revenue_won), format_amount(goal.revenue) if goal else None),
             ),
             (
                 "Customers won",
-                _against(figure(digest.customers_won), f"{goal.customers:,}" if goal else None),
+                against(shown(digest.customers_won), f"{goal.customers:,}" if goal else None),
             ),
             (
                 "Leads created",
-                _against(figure(digest.leads_created), f"{goal.leads:,}" if goal else None),
+                against(shown(digest.leads_created), f"{goal.leads:,}" if goal else None),
             ),
         ],
         note="" if goal else "No revenue goal yet: `/smarketing target 1.2m per year`.",
@@ -233,14 +267,14 @@ def _outline(digest: Digest, style: _Style) -> list[_Part]:
     marketing = _Part(
         "Marketing SLA",
         figures=[
-            ("Sales-ready delivered", figure(digest.sales_ready_delivered)),
-            ("Committed for the week", f"{committed:,}"),
+            ("Sales-ready delivered", shown(digest.sales_ready_delivered)),
+            (f"Committed for the {period}", f"{committed:,}"),
             ("Pace", pace),
         ],
         lists=[
-            _breakdown_list("Top sources", digest.by_source, style),
-            _breakdown_list("Top campaigns", digest.by_campaign, style),
-            _breakdown_list("Top personas", digest.by_persona, style),
+            _breakdown_list("Top sources", digest.by_source, style, cadence),
+            _breakdown_list("Top campaigns", digest.by_campaign, style, cadence),
+            _breakdown_list("Top personas", digest.by_persona, style, cadence),
         ],
     )
     sales = _Part(
@@ -248,17 +282,17 @@ def _outline(digest: Digest, style: _Style) -> list[_Part]:
         figures=[
             (
                 "Compliance",
-                figure(digest.compliance, none="— (no lead in its SLA window)", percent=True),
+                shown(digest.compliance, none="— (no lead in its SLA window)", percent=True),
             ),
-            ("Overdue leads", figure(digest.overdue)),
-            ("Breaches", figure(digest.breaches)),
-            ("Median first touch", figure(digest.median_first_touch, none="— (no first touch)")),
+            ("Overdue leads", shown(digest.overdue)),
+            ("Breaches", shown(digest.breaches)),
+            ("Median first touch", shown(digest.median_first_touch, none="— (no first touch)")),
         ],
         lists=[
             _List(
                 "Overdue by rep",
                 [
-                    f"• {style.rep(rep.rep_id)} · {figure(rep.overdue)}"
+                    f"• {style.rep(rep.rep_id)} · {shown(rep.overdue)}"
                     for rep in digest.overdue_by_rep[:ROWS_SHOWN]
                 ],
                 more=max(len(digest.overdue_by_rep) - ROWS_SHOWN, 0),
@@ -269,10 +303,10 @@ def _outline(digest: Digest, style: _Style) -> list[_Part]:
     closed_loop = _Part(
         "Closed loop",
         figures=[
-            ("Accepted", figure(digest.accepted)),
-            ("Rejected", figure(digest.rejected)),
-            ("Duplicates", figure(digest.duplicates)),
-            ("Incomplete", figure(digest.incomplete)),
+            ("Accepted", shown(digest.accepted)),
+            ("Rejected", shown(digest.rejected)),
+            ("Duplicates", shown(digest.duplicates)),
+            ("Incomplete", shown(digest.incomplete)),
         ],
         lists=[
             _List(
@@ -291,30 +325,36 @@ def _outline(digest: Digest, style: _Style) -> list[_Part]:
         lists=[
             _List(
                 "",
-                [f"• {action_line(action, style)}" for action in digest.actions],
-                empty="Nothing calls for action this week.",
+                [f"• {action_line(action, style, cadence)}" for action in digest.actions],
+                empty=f"Nothing calls for action this {period}.",
             )
         ],
     )
     return [revenue, marketing, sales, closed_loop, actions]
 
 
-def _week_words(digest: Digest) -> str:
-    start = digest.week_start
-    return f"{start.day} {start:%B %Y}"
+def _title(digest: Digest) -> str:
+    """Named from `start` in its own time zone, the workspace's: a month starting at midnight
+    in Auckland is still that month, though in UTC it starts the day before."""
+    start = digest.start
+    if digest.cadence is Cadence.MONTH:
+        return f"Monthly management report — {start:%B %Y}"
+    return f"Smarketing digest — week of {start.day} {start:%B %Y}"
 
 
 def _span(digest: Digest, style: _Style) -> str:
+    words = _WORDS[digest.cadence]
     compared = (
-        "First digest: no previous week to compare with."
-        if digest.first_week
-        else "▲▼ compare with the previous week."
+        f"First {words.document}: no previous {words.period} to compare with."
+        if digest.first_period
+        else f"▲▼ compare with the previous {words.period}."
     )
-    return f"{style.date(digest.week_start)} – {style.date(digest.week_end)}. {compared}"
+    return f"{style.date(digest.start)} – {style.date(digest.end)}. {compared}"
 
 
-def _headline(digest: Digest) -> str:
-    title = f"Smarketing digest — week of {_week_words(digest)}"
+def digest_summary(digest: Digest) -> str:
+    """One line for the notification and screen readers: the title and the headline numbers."""
+    title = _title(digest)
     if digest.empty:
         return f"{title}: no leads yet; set up targets, the SLA and lead import."
     return (
@@ -338,12 +378,10 @@ def _list_text(item: _List, style: _Style) -> str:
 
 
 def digest_message(digest: Digest) -> Message:
-    """The digest as posted to the channel: a header, the week, then one part per topic."""
+    """The digest as posted to the channel: a header, the period, then one part per topic."""
     style = _Style(slack=True)
     blocks: list[Block] = [
-        HeaderBlock(
-            text=PlainTextObject(text=f"Smarketing digest — week of {_week_words(digest)}")
-        ),
+        HeaderBlock(text=PlainTextObject(text=_title(digest))),
         ContextBlock(elements=[MarkdownTextObject(text=_span(digest, style))]),
     ]
     if digest.empty:
@@ -355,7 +393,7 @@ def digest_message(digest: Digest) -> Message:
                 )
             )
         )
-        return Message(text=_headline(digest), blocks=blocks)
+        return Message(text=digest_summary(digest), blocks=blocks)
     for part in _outline(digest, style):
         blocks.append(DividerBlock())
         fields = [MarkdownTextObject(text=f"*{name}*\n{value}") for name, value in part.figures]
@@ -368,16 +406,16 @@ def digest_message(digest: Digest) -> Message:
         )
         if part.note:
             blocks.append(ContextBlock(elements=[MarkdownTextObject(text=part.note)]))
-    return Message(text=_headline(digest), blocks=blocks)
+    return Message(text=digest_summary(digest), blocks=blocks)
 
 
 # ---------------------------------------------------------------------------- plain text
 
 
 def digest_text(digest: Digest) -> str:
-    """The digest as plain text, for `jobs run digest --dry-run` and the README."""
+    """The digest as plain text, for `jobs run digest|monthly --dry-run` and the README."""
     style = _Style(slack=False)
-    out = [f"Smarketing digest — week of {_week_words(digest)}", _span(digest, style)]
+    out = [_title(digest), _span(digest, style)]
     if digest.empty:
         out += ["", "No leads yet. An admin can set the workspace up:"]
         out += [f"  - {line}" for line in SETUP_LINES]

@@ -1,26 +1,28 @@
-"""The weekly digest as Slack shows it (bot/views/digest.py): every block passes slack_sdk's
-validation of Slack's limits for a typical week, an empty workspace and a huge one, and the
-lines a reader looks for are there, in Slack and in the plain-text rendering."""
+"""The weekly digest and the monthly management report as Slack shows them
+(bot/views/digest.py): every block passes slack_sdk's validation of Slack's limits for a typical
+period, an empty workspace and a huge one; the lines a reader looks for are there, in Slack and
+in the plain-text rendering; and a month reads as a month, a week as a week."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.views.digest import digest_message, digest_text
+from bot.views.digest import digest_message, digest_summary, digest_text
 from bot.views.messages import Message
-from domain.digest import Breakdown, Digest, WeekFigures, build_digest
+from domain.digest import Breakdown, Cadence, Digest, PeriodFigures, build_digest
 from domain.funnel import leads_needed
 
 WEEK_START = datetime(2026, 11, 23, tzinfo=UTC)
 WEEK_END = datetime(2026, 11, 30, tzinfo=UTC)
 GOAL = leads_needed(revenue=Fraction(520_000), deal_size=Fraction(1_000), rate=Fraction(1, 10))
 
-LAST_WEEK = WeekFigures(
+LAST_WEEK = PeriodFigures(
     workspace_leads=4_000,
     revenue_won=Fraction(8_000),
     customers_won=8,
@@ -38,7 +40,7 @@ LAST_WEEK = WeekFigures(
     incomplete=6,
 )
 
-TYPICAL_WEEK = WeekFigures(
+TYPICAL_WEEK = PeriodFigures(
     workspace_leads=5_100,
     revenue_won=Fraction(12_500),
     customers_won=8,
@@ -63,7 +65,7 @@ TYPICAL_WEEK = WeekFigures(
     incomplete=9,
 )
 
-HUGE_WEEK = WeekFigures(
+HUGE_WEEK = PeriodFigures(
     workspace_leads=10**7,
     revenue_won=Fraction(123_456_789),
     customers_won=12_345,
@@ -88,22 +90,59 @@ HUGE_WEEK = WeekFigures(
 )
 
 
-def digest(this: WeekFigures, last: WeekFigures | None = LAST_WEEK, *, goal: bool = True) -> Digest:
+def digest(
+    this: PeriodFigures, last: PeriodFigures | None = LAST_WEEK, *, goal: bool = True
+) -> Digest:
     return build_digest(
-        this_week=this,
-        last_week=last,
+        this_period=this,
+        last_period=last,
         goal=GOAL if goal else None,
-        week_start=WEEK_START,
-        week_end=WEEK_END,
+        start=WEEK_START,
+        end=WEEK_END,
+    )
+
+
+MONTH_START = datetime(2026, 11, 1, tzinfo=UTC)
+MONTH_END = datetime(2026, 12, 1, tzinfo=UTC)
+# $1,200,000 a year at $1,000 and 4%: 1,200 customers and 30,000 leads a year, so $100,000,
+# 100 customers and 2,500 leads a month.
+YEARLY_GOAL = leads_needed(
+    revenue=Fraction(1_200_000), deal_size=Fraction(1_000), rate=Fraction(4, 100)
+)
+
+
+def month(
+    this: PeriodFigures,
+    last: PeriodFigures | None = LAST_WEEK,
+    *,
+    goal: bool = True,
+    start: datetime = MONTH_START,
+    end: datetime = MONTH_END,
+) -> Digest:
+    """The same figures read as a month: the numbers are only numbers to the view."""
+    return build_digest(
+        this_period=this,
+        last_period=last,
+        goal=YEARLY_GOAL if goal else None,
+        start=start,
+        end=end,
+        cadence=Cadence.MONTH,
     )
 
 
 BUILT: dict[str, Digest] = {
     "typical": digest(TYPICAL_WEEK),
     "first week": digest(TYPICAL_WEEK, None, goal=False),
-    "empty": digest(WeekFigures(workspace_leads=0), None, goal=False),
+    "empty": digest(PeriodFigures(workspace_leads=0), None, goal=False),
     "huge": digest(HUGE_WEEK, HUGE_WEEK),
+    "month typical": month(TYPICAL_WEEK),
+    "first month": month(TYPICAL_WEEK, None, goal=False),
+    "quiet month": month(PeriodFigures(workspace_leads=3), None, goal=False),
+    "month empty": month(PeriodFigures(workspace_leads=0), None, goal=False),
+    "month huge": month(HUGE_WEEK, HUGE_WEEK),
 }
+WEEKS = ["typical", "first week", "empty", "huge"]
+MONTHS = ["month typical", "first month", "quiet month", "month empty", "month huge"]
 
 
 def valid_blocks(message: Message) -> list[dict[str, Any]]:
@@ -224,6 +263,14 @@ def test_the_notification_text_carries_the_headline_numbers() -> None:
     )
 
 
+@pytest.mark.parametrize("name", sorted(BUILT))
+def test_the_summary_is_the_messages_notification_text(name: str) -> None:
+    summary = digest_summary(BUILT[name])
+
+    assert summary == digest_message(BUILT[name]).text
+    assert "\n" not in summary
+
+
 def test_the_plain_text_digest_reads_without_slack_markup() -> None:
     text = digest_text(BUILT["typical"])
 
@@ -241,3 +288,113 @@ def test_the_plain_text_empty_digest_lists_the_setup() -> None:
 
     assert "No leads yet. An admin can set the workspace up:" in text
     assert "  - Set the revenue goal: `/smarketing target 1.2m per year`" in text
+
+
+# ---------------------------------------------------------------------------- the month
+
+
+def test_the_monthly_report_opens_with_its_month() -> None:
+    blocks = valid_blocks(digest_message(BUILT["month typical"]))
+
+    assert blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Monthly management report — November 2026"},
+    }
+    assert "▲▼ compare with the previous month." in _texts(blocks[1])[0]
+    assert digest_text(BUILT["month typical"]).startswith(
+        "Monthly management report — November 2026\n"
+    )
+
+
+def test_the_month_is_named_in_the_workspaces_time_zone() -> None:
+    auckland = ZoneInfo("Pacific/Auckland")
+    start = datetime(2026, 11, 1, tzinfo=auckland)  # 31 October 11:00 in UTC
+    report = month(TYPICAL_WEEK, start=start, end=datetime(2026, 12, 1, tzinfo=auckland))
+
+    assert start.astimezone(UTC).month == 10
+    assert digest_message(report).text.startswith("Monthly management report — November 2026:")
+    assert digest_text(report).startswith("Monthly management report — November 2026\n")
+
+
+def test_a_typical_month_shows_each_figure_against_last_month_and_the_monthly_goal() -> None:
+    text = shown(BUILT["month typical"])
+
+    # The yearly goal per month: $1,200,000 / 12 = $100,000; 1,200 / 12 = 100 customers;
+    # 30,000 / 12 = 2,500 leads.
+    assert "*Revenue won*\n$12,500 ▲ +$4,500 vs last month · need $100,000 a month" in text
+    assert "*Customers won*\n8 = as last month · need 100 a month" in text
+    assert "*Leads created*\n1,210 ▲ +120 vs last month · need 2,500 a month" in text
+    assert "*Sales-ready delivered*\n40 ▼ -10 vs last month" in text
+    assert "*Committed for the month*\n60" in text
+    assert "*Compliance*\n85% ▼ -5 pts vs last month" in text
+    assert "*Median first touch*\n7 h 30 min ▲ +2 h 30 min vs last month" in text
+    assert "• <@U1> · 4 ▲ +2 vs last month" in text
+    assert "*Webinar* · 40 leads · 25 sales-ready (▲ +5) · 8 accepted" in text
+
+
+def test_the_monthly_report_shows_every_part_of_the_digest() -> None:
+    text = shown(BUILT["month typical"])
+
+    for title in ("*Revenue vs goal*", "*Marketing SLA*", "*Sales SLA*", "*Closed loop*"):
+        assert title in text
+    for heading in ("*Top sources*", "*Top campaigns*", "*Top personas*", "*Overdue by rep*"):
+        assert heading in text
+    assert "*Breaches*\n1 ▼ -2 vs last month" in text  # 1 against 3
+    assert "*Top rejection reasons*\n• wrong persona · 6\n• no budget · 3" in text
+
+
+def test_the_monthly_actions_speak_of_the_month() -> None:
+    text = shown(BUILT["month typical"])
+    actions = text[text.index("*Actions*") :]
+
+    # 40 of 60 sales-ready: 20 short; 1,210 leads against the 2,500 a month the goal needs.
+    assert actions.splitlines()[1:3] == [
+        "• Marketing: 20 sales-ready leads short of the month's commitment (40 of 60).",
+        "• Marketing: 1,210 new leads against the 2,500 a month the revenue goal needs.",
+    ]
+
+
+def test_the_first_month_says_why_it_has_no_arrows() -> None:
+    text = shown(BUILT["first month"])
+
+    assert "First report: no previous month to compare with." in text
+    assert "▲" not in text and "▼" not in text and "vs last month" not in text
+
+
+def test_a_quiet_month_says_so_in_months() -> None:
+    text = shown(BUILT["quiet month"])
+
+    assert "*Top campaigns*\n_no leads this month_" in text
+    assert "_Nothing calls for action this month._" in text
+    assert "Nothing calls for action this month." in digest_text(BUILT["quiet month"])
+
+
+def test_an_empty_workspace_gets_the_setup_in_the_monthly_report_too() -> None:
+    message = digest_message(BUILT["month empty"])
+
+    assert len(message.blocks) == 3
+    assert "*No leads yet.*" in shown(BUILT["month empty"])
+    assert message.text == (
+        "Monthly management report — November 2026: no leads yet; set up targets, the SLA "
+        "and lead import."
+    )
+
+
+def test_a_huge_month_is_cut_like_a_huge_week() -> None:
+    text = shown(BUILT["month huge"])
+
+    assert "…and 495 more" in text
+    assert "• <@U0499> · 1,499 = as last month" in text
+
+
+@pytest.mark.parametrize("name", MONTHS)
+def test_no_week_wording_leaks_into_the_month(name: str) -> None:
+    for text in (shown(BUILT[name]), digest_text(BUILT[name]), digest_summary(BUILT[name])):
+        assert "week" not in text.lower()
+
+
+@pytest.mark.parametrize("name", [name for name in WEEKS if name != "empty"])
+def test_no_month_wording_leaks_into_the_week(name: str) -> None:
+    # The empty workspace is left out: its setup line `sla leads 100 per month` is a command.
+    for text in (shown(BUILT[name]), digest_text(BUILT[name]), digest_summary(BUILT[name])):
+        assert "month" not in text.lower()

@@ -1,6 +1,7 @@
-"""The weekly digest as data (domain/digest.py): each figure against last week with its arrow
-and whether the change is for the better, the tables in a fixed order, the actions chosen by
-named thresholds, an empty workspace, and a first week with nothing to compare with."""
+"""The digest as data (domain/digest.py): each figure against the previous period with its
+arrow and whether the change is for the better, the tables in a fixed order, the actions chosen
+by named thresholds, an empty workspace, a first period with nothing to compare with, and the
+revenue goal's share for a week or for a month."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from domain.digest import (
     Action,
     ActionKind,
     Breakdown,
+    Cadence,
     Change,
     Digest,
     Direction,
-    WeekFigures,
+    PeriodFigures,
     build_digest,
+    period_goal,
 )
 from domain.funnel import Funnel, Period, leads_needed
 
@@ -28,7 +31,7 @@ WEEK_END = datetime(2026, 11, 30, tzinfo=UTC)
 # $10,000 a week on a 52-week year.
 GOAL = leads_needed(revenue=Fraction(520_000), deal_size=Fraction(1_000), rate=Fraction(1, 10))
 
-LAST_WEEK = WeekFigures(
+LAST_WEEK = PeriodFigures(
     workspace_leads=400,
     revenue_won=Fraction(8_000),
     customers_won=8,
@@ -46,7 +49,7 @@ LAST_WEEK = WeekFigures(
     incomplete=6,
 )
 
-THIS_WEEK = WeekFigures(
+THIS_WEEK = PeriodFigures(
     workspace_leads=510,
     revenue_won=Fraction(12_500),
     customers_won=8,
@@ -71,10 +74,12 @@ THIS_WEEK = WeekFigures(
 
 
 def digest(
-    this: WeekFigures = THIS_WEEK, last: WeekFigures | None = LAST_WEEK, goal: Funnel | None = GOAL
+    this: PeriodFigures = THIS_WEEK,
+    last: PeriodFigures | None = LAST_WEEK,
+    goal: Funnel | None = GOAL,
 ) -> Digest:
     return build_digest(
-        this_week=this, last_week=last, goal=goal, week_start=WEEK_START, week_end=WEEK_END
+        this_period=this, last_period=last, goal=goal, start=WEEK_START, end=WEEK_END
     )
 
 
@@ -119,7 +124,7 @@ def test_a_change_knows_good_and_bad_in_both_directions() -> None:
 def test_the_first_week_has_no_change_arrows() -> None:
     built = digest(last=None)
 
-    assert built.first_week
+    assert built.first_period
     for change in (
         built.revenue_won,
         built.leads_created,
@@ -147,7 +152,7 @@ def test_overdue_reps_are_listed_most_overdue_first_without_those_with_none() ->
 
 
 def test_a_rep_new_to_the_overdue_list_compares_with_zero() -> None:
-    built = digest(this=WeekFigures(workspace_leads=1, overdue_by_rep={"U9": 2}))
+    built = digest(this=PeriodFigures(workspace_leads=1, overdue_by_rep={"U9": 2}))
 
     assert built.overdue_by_rep[0].overdue.previous == 0
 
@@ -200,7 +205,7 @@ def test_a_good_week_asks_only_for_what_is_wrong() -> None:
 
 
 def test_a_bad_week_asks_for_everything_in_a_fixed_order() -> None:
-    week = WeekFigures(
+    week = PeriodFigures(
         workspace_leads=100,
         leads_created=40,
         sales_ready_delivered=20,
@@ -239,7 +244,7 @@ def test_a_bad_week_asks_for_everything_in_a_fixed_order() -> None:
 def test_a_campaign_is_flagged_from_half_rejected_with_enough_judged(
     rejected: int, accepted: int, flagged: bool
 ) -> None:
-    week = WeekFigures(
+    week = PeriodFigures(
         workspace_leads=5, by_campaign=[Breakdown("X", rejected=rejected, accepted=accepted)]
     )
 
@@ -249,25 +254,122 @@ def test_a_campaign_is_flagged_from_half_rejected_with_enough_judged(
 
 
 def test_no_goal_means_no_funnel_action_and_no_weekly_need() -> None:
-    built = digest(this=WeekFigures(workspace_leads=3, leads_created=1), goal=None)
+    built = digest(this=PeriodFigures(workspace_leads=3, leads_created=1), goal=None)
 
     assert built.goal is None
     assert built.actions == []
 
 
 def test_an_empty_workspace_is_flagged_and_asks_for_nothing() -> None:
-    built = digest(this=WeekFigures(workspace_leads=0, marketing_committed=100), last=None)
+    built = digest(this=PeriodFigures(workspace_leads=0, marketing_committed=100), last=None)
 
     assert built.empty
     assert built.actions == []
 
 
 def test_a_quiet_week_in_a_workspace_with_leads_is_not_empty() -> None:
-    assert not digest(this=WeekFigures(workspace_leads=12)).empty
+    assert not digest(this=PeriodFigures(workspace_leads=12)).empty
 
 
-def test_a_week_must_end_after_it_starts() -> None:
+def test_a_period_must_end_after_it_starts() -> None:
     with pytest.raises(ValueError, match="ends after it starts"):
         build_digest(
-            this_week=THIS_WEEK, last_week=None, goal=None, week_start=WEEK_END, week_end=WEEK_END
+            this_period=THIS_WEEK,
+            last_period=None,
+            goal=None,
+            start=WEEK_END,
+            end=WEEK_END,
+            cadence=Cadence.MONTH,
         )
+
+
+# ---------------------------------------------------------------------------- the month
+
+MONTH_START = datetime(2026, 11, 1, tzinfo=UTC)
+MONTH_END = datetime(2026, 12, 1, tzinfo=UTC)
+# $1,200,000 a year at $1,000 and 4%: 1,200 customers, 30,000 leads a year → $100,000,
+# 100 customers and 2,500 leads a month (12 months a year).
+YEARLY = leads_needed(revenue=Fraction(1_200_000), deal_size=Fraction(1_000), rate=Fraction(4, 100))
+
+
+def month(
+    this: PeriodFigures, last: PeriodFigures | None = None, goal: Funnel | None = YEARLY
+) -> Digest:
+    return build_digest(
+        this_period=this,
+        last_period=last,
+        goal=goal,
+        start=MONTH_START,
+        end=MONTH_END,
+        cadence=Cadence.MONTH,
+    )
+
+
+def test_a_digest_is_weekly_unless_told_otherwise() -> None:
+    built = digest()
+
+    assert built.cadence is Cadence.WEEK
+    assert (built.start, built.end) == (WEEK_START, WEEK_END)
+
+
+def test_a_monthly_report_keeps_its_month_and_cadence() -> None:
+    built = month(THIS_WEEK, LAST_WEEK)
+
+    assert built.cadence is Cadence.MONTH
+    assert (built.start, built.end) == (MONTH_START, MONTH_END)
+    assert not built.first_period
+    assert built.leads_created.delta == 20  # 110 this month against 90 the month before
+
+
+def test_the_first_month_has_no_change_arrows() -> None:
+    built = month(THIS_WEEK, None)
+
+    assert built.first_period
+    assert built.revenue_won.direction is None and built.overdue.previous is None
+
+
+def test_the_monthly_goal_is_a_twelfth_of_a_yearly_target() -> None:
+    goal = month(THIS_WEEK).goal
+
+    assert goal is not None
+    assert (goal.revenue, goal.customers, goal.leads) == (Fraction(100_000), 100, 2_500)
+
+
+def test_the_monthly_goal_from_a_quarterly_target_is_rounded_up() -> None:
+    quarterly = leads_needed(
+        revenue=Fraction(100_000),
+        deal_size=Fraction(1_000),
+        rate=Fraction(4, 100),
+        period=Period.QUARTER,
+    )
+
+    goal = period_goal(quarterly, Cadence.MONTH)
+
+    # 100 customers and 2,500 leads a quarter over 3 months: 33.3 → 34 customers, 833.3 → 834
+    # leads; revenue is divided exactly.
+    assert (goal.revenue, goal.customers, goal.leads) == (Fraction(100_000, 3), 34, 834)
+
+
+def test_a_monthly_target_is_the_monthly_goal_itself() -> None:
+    monthly = leads_needed(
+        revenue=Fraction(52_000),
+        deal_size=Fraction(1_000),
+        rate=Fraction(1, 2),
+        period=Period.MONTH,
+    )
+
+    goal = period_goal(monthly, Cadence.MONTH)
+
+    assert (goal.revenue, goal.customers, goal.leads) == (Fraction(52_000), 52, 104)
+
+
+def test_leads_short_of_the_month_but_not_of_the_week_ask_only_in_the_month() -> None:
+    period = PeriodFigures(workspace_leads=3_000, leads_created=2_000)
+
+    # A month needs 2,500 leads; a week 30,000 / 52 = 576.9 → 577, which 2,000 exceeds.
+    assert month(period).actions == [Action(ActionKind.LEADS_BELOW_FUNNEL, 2_000, 2_500)]
+    weekly = build_digest(
+        this_period=period, last_period=None, goal=YEARLY, start=WEEK_START, end=WEEK_END
+    )
+    assert weekly.goal is not None and weekly.goal.leads == 577
+    assert weekly.actions == []
