@@ -68,6 +68,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         socket_mode = None
+        clockwork = None
+        if settings.smarketing_scheduler == "on":
+            from bot.scheduler import Clockwork
+
+            clockwork = Clockwork(services)
+            await clockwork.start()
+        api.state.clockwork = clockwork
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -77,6 +84,8 @@ def create_app(
         try:
             yield
         finally:
+            if clockwork is not None:
+                clockwork.shutdown()
             if socket_mode is not None:
                 await socket_mode.close_async()  # type: ignore[no-untyped-call]
             database.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from bot.services import Services
 from bot.settings import SLACK_SETUP_HELP, ConfigurationError, Settings, load_settings
 from storage.db import Database
 
@@ -18,6 +20,8 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="The database: migrations, projection rebuild.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+jobs_cli = typer.Typer(help="Scheduled jobs, run once by hand.", no_args_is_help=True)
+cli.add_typer(jobs_cli, name="jobs")
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -60,6 +64,88 @@ def run(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(create_app(settings, db=database), host=host, port=port or settings.port)
+
+
+@cli.command()
+def clock() -> None:
+    """Run only the scheduler (the Procfile's `clock` process): the digest and the monthly
+    report at their times, with catch-up and retries. Web processes then run with
+    SMARKETING_SCHEDULER=off."""
+    import asyncio
+
+    from bot.scheduler import Clockwork
+
+    settings = _settings()
+    if settings.missing_slack_credentials()[:1] == ["SLACK_BOT_TOKEN"]:
+        err.print(SLACK_SETUP_HELP.format(names="SLACK_BOT_TOKEN"), highlight=False)
+        raise typer.Exit(2)
+    services = _services(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    async def serve() -> None:
+        clockwork = Clockwork(services)
+        await clockwork.start()
+        try:
+            await asyncio.Event().wait()  # until the process is stopped
+        finally:
+            clockwork.shutdown()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.db.dispose()
+
+
+class Job(StrEnum):
+    digest = "digest"
+    monthly = "monthly"
+
+
+@jobs_cli.command("run")
+def jobs_run(
+    job: Annotated[Job, typer.Argument(help="digest: the weekly digest; monthly: the report.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the message instead of sending it.")
+    ] = False,
+) -> None:
+    """Run a scheduled job now, as the scheduler would: it posts only when its time has come
+    and it was not sent yet. With --dry-run it prints this period's message and sends nothing."""
+    import asyncio
+
+    from bot import jobs
+
+    settings = _settings()
+    if not dry_run and settings.missing_slack_credentials()[:1] == ["SLACK_BOT_TOKEN"]:
+        err.print(SLACK_SETUP_HELP.format(names="SLACK_BOT_TOKEN"), highlight=False)
+        raise typer.Exit(2)
+    services = _services(settings)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    try:
+        outcome = asyncio.run(jobs.JOBS[job.value](services, dry_run=dry_run))
+    finally:
+        services.db.dispose()
+    if outcome.text is not None:
+        typer.echo(outcome.text)
+        return
+    err.print(f"{job.value}: {outcome.describe()}", highlight=False, markup=False)
+    if outcome.status in (jobs.Status.FAILED, jobs.Status.WILL_RETRY):
+        raise typer.Exit(1)
+    if outcome.status is jobs.Status.NO_CHANNEL:
+        raise typer.Exit(2)
+
+
+def _services(settings: Settings) -> Services:
+    from bot.clock import SystemClock
+    from bot.slack_client import create_client
+
+    return Services(
+        settings=settings,
+        db=_migrated_database(settings),
+        clock=SystemClock(),
+        client=create_client(settings),
+    )
 
 
 @db_cli.command("upgrade")
@@ -109,11 +195,8 @@ def import_csv(
         TimeRemainingColumn,
     )
 
-    from bot.clock import SystemClock
     from bot.csv_import import ImportFileError, ImportStopped, import_leads, open_leads_file
     from bot.csv_import import render_report as render
-    from bot.services import Services
-    from bot.slack_client import create_client
 
     settings = _settings()
     token = settings.slack_bot_token
@@ -132,10 +215,8 @@ def import_csv(
             highlight=False,
         )
         raise typer.Exit(2)
-    database = _migrated_database(settings)
-    services = Services(
-        settings=settings, db=database, clock=SystemClock(), client=create_client(settings)
-    )
+    services = _services(settings)
+    database = services.db
     progress = Progress(
         TextColumn("Importing {task.description}"),
         BarColumn(),

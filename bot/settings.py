@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     smarketing_timezone: str = "UTC"
     smarketing_digest_channel: str | None = None
+    # The monthly management report's channel; the digest channel when unset.
+    smarketing_management_channel: str | None = None
     smarketing_ingest_token: SecretStr | None = None
     smarketing_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     smarketing_scheduler: Literal["on", "off"] = "on"

@@ -219,3 +219,17 @@ class Delivery(SQLModel, table=True):
     channel: str | None = Field(default=None, max_length=64)
     message_ts: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class FiguresSnapshot(SQLModel, table=True):
+    """The state figures a digest or report showed — compliance and overdue leads by rep — kept
+    so the next one can compare with them: the projection only knows the present."""
+
+    __tablename__ = "figures_snapshot"
+
+    key: str = Field(primary_key=True, max_length=64)  # "week:2026-W49", "month:2026-12"
+    compliance: str | None = Field(default=None, max_length=64)  # a Fraction, "87/100"
+    overdue_by_rep: dict[str, int] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    taken_at: datetime = Field(sa_type=UTCDateTime)

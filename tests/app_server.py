@@ -23,6 +23,18 @@ BOT_TOKEN = "xoxb-test-token"
 INGEST_TOKEN = "test-ingest-token"
 
 
+def wait_until_healthy(url: str, *, seconds: float = 30) -> None:
+    """Poll a served app's /healthz until it answers 200 (a process still starting refuses)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+
+
 @dataclass
 class RunningApp:
     url: str

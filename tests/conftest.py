@@ -87,6 +87,8 @@ def settings(database_url: str, slack: SlackEmulator) -> Settings:
         smarketing_timezone="UTC",
         smarketing_admins="",
         slack_app_token=None,
+        # Scheduled jobs run where a test asks for them (tests/bot/test_digest_job.py, …).
+        smarketing_scheduler="off",
     )
 
 
@@ -94,6 +96,7 @@ def settings(database_url: str, slack: SlackEmulator) -> Settings:
 def app(
     settings: Settings, db: Database, clock: FakeClock, slack: SlackEmulator
 ) -> Iterator[RunningApp]:
+    slack.clock = clock  # Slack's message timestamps follow the test's time
     server = AppServer(settings, db, clock)
     url = server.start()
     with httpx.Client(timeout=30) as http:

@@ -6,14 +6,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.app_server import BOT_TOKEN, SIGNING_SECRET
+from tests.app_server import BOT_TOKEN, SIGNING_SECRET, wait_until_healthy
 from tests.slack.emulator import SlackEmulator
 
 SMARKETING = [sys.executable, "-m", "bot"]
@@ -101,13 +100,7 @@ def served(tmp_path: Path, slack: SlackEmulator) -> Iterator[tuple[str, subproce
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
+    wait_until_healthy(url)
     yield url, process
     process.terminate()
     process.wait(timeout=10)

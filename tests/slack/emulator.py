@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
@@ -101,6 +101,10 @@ class _PendingUpload:
     file_id: str
     filename: str
     length: int
+
+
+class _Clock(Protocol):
+    def now(self) -> datetime: ...
 
 
 class _ApiError(Exception):
@@ -232,15 +236,19 @@ class SlackEmulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._ts_counter = 0
+        self._last_ts = 0
+        self.clock: _Clock | None = None  # what time it is in Slack's world; see _next_ts
         self._id_counter = 0
         self._calls: list[Call] = []
         self._responses: dict[str, list[dict[str, Any]]] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._slows: dict[str, list[_Slow]] = {}
+        self._hooks: dict[str, list[Callable[[], None]]] = {}
         self._users: dict[str, _User] = {}
         self._channels: dict[str, _Channel] = {}
         self._pending_uploads: dict[str, _PendingUpload] = {}
         self._uploaded: dict[str, bytes] = {}
+        self._history: dict[str, list[dict[str, Any]]] = {}  # channel → messages, oldest first
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -249,6 +257,7 @@ class SlackEmulator:
             "chat.delete": self._chat_delete,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
             "views.publish": self._views_publish,
@@ -302,10 +311,13 @@ class SlackEmulator:
             self._responses.clear()
             self._faults.clear()
             self._slows.clear()
+            self._hooks.clear()
             self._users.clear()
             self._channels.clear()
             self._pending_uploads.clear()
             self._uploaded.clear()
+            self._history.clear()
+            self.clock = None
 
     # ------------------------------------------------------------------ addresses
 
@@ -349,6 +361,11 @@ class SlackEmulator:
         """Calls to ``method`` that were answered HTTP 200 with ``"ok": true``."""
         with self._lock:
             return [c for c in self._calls if c.method == method and c.ok]
+
+    def messages_in(self, channel: str) -> list[dict[str, Any]]:
+        """The messages posted to ``channel`` (id or ``#name``), oldest first."""
+        with self._lock:
+            return list(self._history.get(self._resolve_channel(channel), []))
 
     def uploaded(self, file_id: str) -> bytes:
         """The bytes uploaded for ``file_id`` (KeyError if nothing arrived)."""
@@ -411,6 +428,12 @@ class SlackEmulator:
         with self._lock:
             self._faults.setdefault(method, []).append(_Fault(status, retry_after, error, times))
 
+    def on_call(self, method: str, hook: Callable[[], None]) -> None:
+        """Run ``hook`` once, when the next call to ``method`` has been answered but before the
+        answer is sent: the moment a client may still lose what Slack already did."""
+        with self._lock:
+            self._hooks.setdefault(method, []).append(hook)
+
     def slow(self, method: str, *, seconds: float, times: int = 1) -> None:
         """Delay the next ``times`` answers to ``method`` by ``seconds``."""
         if times < 1:
@@ -467,6 +490,9 @@ class SlackEmulator:
                 status = 200
                 response = self._answer(method, params, headers)
             self._calls.append(Call(method, params, headers, status, response))
+            hooks = self._hooks.pop(method, [])
+        for hook in hooks:  # Slack has acted on the call; its answer has not left yet
+            hook()
         if delay > 0:
             time.sleep(delay)
         handler.send_json(status, response, extra_headers)
@@ -545,8 +571,13 @@ class SlackEmulator:
     # ------------------------------------------------------------------ helpers (lock held)
 
     def _next_ts(self) -> str:
+        """Like Slack's: the time of posting in microseconds, each one later than the last.
+        With a `clock` (the tests' fake one) the world's time is the clock's."""
         self._ts_counter += 1
         micros = _TS_BASE_MICROS + self._ts_counter * _TS_STEP_MICROS
+        if self.clock is not None:
+            micros = max(int(self.clock.now().timestamp() * 1_000_000), self._last_ts + 1)
+        self._last_ts = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _next_id(self, prefix: str) -> str:
@@ -658,7 +689,11 @@ class SlackEmulator:
         self._check_postable(channel)
         self._check_message_content(params)
         ts = self._next_ts()
-        return {"channel": channel, "ts": ts, "message": self._message(params, ts)}
+        message = self._message(params, ts)
+        if isinstance(message.get("metadata"), str):
+            message["metadata"] = json.loads(message["metadata"])
+        self._history.setdefault(channel, []).append(message)
+        return {"channel": channel, "ts": ts, "message": message}
 
     def _chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._resolve_channel(params.get("channel"))
@@ -740,6 +775,23 @@ class SlackEmulator:
                 }
             }
         raise _ApiError("channel_not_found")
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, between ``oldest`` and ``latest``; metadata only when asked for."""
+        channel = self._resolve_channel(params.get("channel"))
+        known = self._channels.get(channel)
+        if known is not None and not known.bot_is_member:
+            raise _ApiError("not_in_channel")
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or "inf")
+        limit = int(params.get("limit") or 100)
+        with_metadata = str(params.get("include_all_metadata")).lower() in {"1", "true"}
+        found = [
+            {k: v for k, v in m.items() if with_metadata or k != "metadata"}
+            for m in reversed(self._history.get(channel, []))
+            if oldest < float(m["ts"]) < latest
+        ]
+        return {"messages": found[:limit], "has_more": len(found) > limit}
 
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user = self._users.get(str(params.get("user") or ""))

@@ -1,0 +1,104 @@
+"""The clock: APScheduler fires the weekly digest and the monthly report at their local times.
+
+Cron triggers run in the workspace time zone, so "Monday 09:00" stays 09:00 on the wall across
+daylight saving time. Every job goes through `jobs.run_due`, which posts only what is due and
+unsent, so firing early, late, twice or in two processes is harmless; the same call runs once
+at start (catch-up after downtime) and every few minutes (retries of failed sends). A change of
+schedule made in Slack — perhaps through another process — is picked up within a minute.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, tzinfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot import jobs
+from bot.services import Services
+from domain.schedule import DigestSchedule
+from storage.schedules import digest_settings
+
+logger = logging.getLogger("smarketing.scheduler")
+
+RETRY_EVERY_MINUTES = 5
+SCHEDULE_CHECK_SECONDS = 60
+
+
+def digest_trigger(schedule: DigestSchedule, tz: tzinfo) -> CronTrigger:
+    """Every week on the schedule's day and local time."""
+    return CronTrigger(
+        day_of_week=schedule.day.cron, hour=schedule.at.hour, minute=schedule.at.minute, timezone=tz
+    )
+
+
+def monthly_trigger(at: time, tz: tzinfo) -> CronTrigger:
+    """Every working day at the digest's time: the job posts on the month's first one only."""
+    return CronTrigger(day_of_week="mon-fri", hour=at.hour, minute=at.minute, timezone=tz)
+
+
+class Clockwork:
+    """The app's scheduler: started by the web process (unless SMARKETING_SCHEDULER=off) or by
+    the `clock` process alone."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.tz = services.settings.timezone
+        self.scheduler = AsyncIOScheduler(
+            timezone=self.tz,
+            # One run at a time per job; runs missed while busy collapse into one.
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        )
+        self.schedule: DigestSchedule | None = None
+
+    async def start(self) -> None:
+        self.schedule = await self._read_schedule()
+        add = self.scheduler.add_job
+        add(self._run_due, digest_trigger(self.schedule, self.tz), id="digest")
+        add(self._run_due, monthly_trigger(self.schedule.at, self.tz), id="monthly")
+        add(
+            self._run_due,
+            IntervalTrigger(minutes=RETRY_EVERY_MINUTES, timezone=self.tz),
+            id="catch_up",
+            next_run_time=datetime.now(self.tz),  # at once: what was missed while down
+        )
+        add(self.follow_schedule, IntervalTrigger(seconds=SCHEDULE_CHECK_SECONDS), id="schedule")
+        self.scheduler.start()
+        logger.info(
+            "scheduler started: digest %s, monthly report on the first working day (%s)",
+            self.schedule.describe(),
+            self.tz,
+        )
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    async def _run_due(self) -> None:
+        for outcome in await jobs.run_due(self.services):
+            if outcome.status not in (jobs.Status.NOT_DUE, jobs.Status.ALREADY_SENT):
+                logger.info("scheduled run: %s", outcome.describe())
+
+    async def _read_schedule(self) -> DigestSchedule:
+        def read() -> DigestSchedule:
+            with self.services.db.session() as session:
+                default = self.services.settings.smarketing_digest_channel
+                return digest_settings(session, default_channel=default).schedule
+
+        return await self.services.in_thread(read)
+
+    async def follow_schedule(self) -> None:
+        """Re-read the digest's day and time; move the triggers when they changed."""
+        try:
+            schedule = await self._read_schedule()
+        except Exception:  # the database away for a moment: keep the schedule we have
+            logger.warning("could not read the digest schedule; keeping %s", self.schedule)
+            return
+        if schedule == self.schedule:
+            return
+        self.scheduler.reschedule_job("digest", trigger=digest_trigger(schedule, self.tz))
+        self.scheduler.reschedule_job("monthly", trigger=monthly_trigger(schedule.at, self.tz))
+        logger.info("digest schedule now %s", schedule.describe())
+        self.schedule = schedule
