@@ -142,13 +142,15 @@ async def run_digest(services: Services, *, dry_run: bool = False) -> Outcome:
         )
         return Outcome(Status.NO_CHANNEL, error=SET_A_CHANNEL)
     key = f"{DIGEST}:{where.channel}:{due.period}"
+    # A channel set after this week's time is a first digest there, not a late one.
+    newly_set = where.channel_set_at is not None and where.channel_set_at > due.scheduled_at
     return await _deliver(
         services,
         key=key,
         kind=DIGEST,
         channel=where.channel,
         due=due,
-        late=due.late(now),
+        late=due.late(now) and not newly_set,
         build=lambda session: _weekly(session, services, due=due, now=now),
         dry_run=dry_run,
     )
@@ -259,7 +261,10 @@ async def _deliver(
         services, key=key, kind=kind, channel=channel, late=late, message=message
     )
     if outcome.status is Status.SENT:
-        await _read(services, _keep_snapshot, services, built)
+        try:
+            await _read(services, _keep_snapshot, services, built)
+        except SQLAlchemyError as error:  # the message is out; next week shows no ▲▼ for these
+            logger.warning("%s: state figures not kept (%s)", key, type(error).__name__)
         if built.chart is not None and outcome.message_ts is not None:
             await _upload_chart(
                 services, built.chart, channel=channel, thread_ts=outcome.message_ts

@@ -30,6 +30,7 @@ class DigestSettings:
     channel: str | None  # a channel id (set in Slack) or what SMARKETING_DIGEST_CHANNEL says
     channel_set_in_slack: bool
     schedule: DigestSchedule
+    channel_set_at: datetime | None = None  # when an admin last set the channel in Slack
 
     def describe(self) -> str:
         where = f"<#{self.channel}>" if self.channel_set_in_slack else self.channel
@@ -37,7 +38,8 @@ class DigestSettings:
 
 
 def digest_settings(session: Session, *, default_channel: str | None) -> DigestSettings:
-    channel = setting(session, DIGEST_CHANNEL)
+    row = session.get(Setting, DIGEST_CHANNEL)
+    channel = row.value if row is not None else None
     day, at = setting(session, DIGEST_DAY), setting(session, DIGEST_TIME)
     schedule = DigestSchedule(
         day=Weekday(int(day)) if day is not None else Weekday.MONDAY,
@@ -47,6 +49,7 @@ def digest_settings(session: Session, *, default_channel: str | None) -> DigestS
         channel=channel or default_channel,
         channel_set_in_slack=channel is not None,
         schedule=schedule,
+        channel_set_at=row.set_at if row is not None else None,
     )
 
 
@@ -72,7 +75,7 @@ def set_digest(
         else:
             row.value, row.set_by, row.set_at = value, by, at
             session.add(row)
-    new = DigestSettings(channel, True, schedule or old.schedule)
+    new = DigestSettings(channel, True, schedule or old.schedule, at)
     record_change(session, what=DIGEST, old=old.describe(), new=new.describe(), by=by, at=at)
     session.flush()
     return new

@@ -424,3 +424,17 @@ def test_the_database_away_just_after_the_send_is_recorded_when_it_returns(
     assert len(posted(app.slack)) == 1
     with app.db.session() as session:
         assert deliveries.status_of(session, outcome.key) == deliveries.SENT
+
+
+def test_a_channel_set_after_this_weeks_time_gets_its_first_digest_at_once_not_late(
+    app: RunningApp, services: Services
+) -> None:
+    some_leads(app)
+    app.clock.set(datetime(2026, 11, 11, 15, 0, tzinfo=UTC))  # Wednesday: Monday 09:00 passed
+    configure(app)  # … and only now does an admin choose the channel
+
+    outcome = run(jobs.run_digest(services))
+
+    assert outcome.status is jobs.Status.SENT and not outcome.late
+    [message] = posted(app.slack)
+    assert "Posted late" not in str(message["blocks"])
