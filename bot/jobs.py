@@ -1,15 +1,8 @@
 """Scheduled work: the weekly Smarketing digest and the monthly management report, each posted
 once per period and channel, however many times and processes try (DESIGN §3, §5).
 
-A run asks whether its message is due (domain/schedule.py), builds it from the projection,
-claims its delivery key, posts, and records the result:
-- a key already sent is left alone; a key claimed by a live run elsewhere is left to it;
-- a failure Slack calls permanent (`not_in_channel`, `is_archived`, …) is recorded for admins
-  and not retried; anything else (429 after its retries, 5xx, a timeout, the database gone)
-  leaves the delivery pending for the next run;
-- a delivery that may have reached Slack before — a send that timed out, a process killed
-  mid-send, a result the database could not record — is first looked for in the channel's
-  history by the key carried in the message's metadata, so a retry never posts it twice.
+A run asks whether its message is due (domain/schedule.py), builds it from the projection and
+hands it to `bot.delivery.post_once`, which claims its key, posts and records the result.
 """
 
 from __future__ import annotations
@@ -17,24 +10,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import os
-import socket
-import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from enum import StrEnum
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiohttp import ClientError
-from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, func, select
 
 from bot.chart import render_pace_chart
+from bot.delivery import (
+    METADATA_TYPE,
+    WHAT_TO_DO,
+    Outcome,
+    Status,
+    in_session,
+    post_once,
+    settled,
+    status_of,
+)
 from bot.services import Services
 from bot.views.digest import digest_message, digest_text
 from bot.views.format import slack_date
@@ -49,69 +46,12 @@ from storage.digest import period_figures, sales_ready_by_day
 from storage.models import Lead
 from storage.schedules import DigestSettings, Snapshot, digest_settings, save_snapshot, snapshot
 
+__all__ = ["METADATA_TYPE", "WHAT_TO_DO", "Outcome", "Status", "run_digest", "run_monthly"]
+
 logger = logging.getLogger("smarketing.jobs")
 
-# Who holds a claim: enough to find the process in a log.
-CLAIMANT = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-METADATA_TYPE = "smarketing_delivery"
-DIGEST, MONTHLY, DIGEST_NOW = "digest", "monthly", "digest_now"
-# Slack errors that the same send would meet again: recorded, shown to admins, not retried.
-# https://api.slack.com/methods/chat.postMessage#errors
-PERMANENT_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "invalid_auth",
-        "account_inactive",
-        "token_revoked",
-        "no_permission",
-        "missing_scope",
-        "restricted_action",
-        "invalid_blocks",
-        "msg_too_long",
-        "team_access_not_granted",
-    }
-)
-WHAT_TO_DO = {
-    "not_in_channel": "invite the app to the channel (`/invite @Smarketing`)",
-    "is_archived": "the channel is archived: choose another with `/smarketing digest #channel`",
-    "channel_not_found": "choose a channel that exists with `/smarketing digest #channel`",
-}
+DIGEST, MONTHLY, DIGEST_NOW = "digest", "monthly", "digest_now"  # delivery kinds
 SET_A_CHANNEL = "set one with `/smarketing digest #channel` or SMARKETING_DIGEST_CHANNEL"
-RECORD_ATTEMPTS = 5  # tries to record a sent message while the database is briefly away
-RECORD_BACKOFF = 0.5  # seconds, doubled each try
-HISTORY_MARGIN = timedelta(minutes=1)
-
-T = TypeVar("T")
-
-
-class Status(StrEnum):
-    SENT = "sent"
-    ALREADY_SENT = "already sent"
-    CLAIMED_ELSEWHERE = "claimed by another run"
-    NOT_DUE = "not due"
-    NO_CHANNEL = "no channel"
-    FAILED = "failed"  # permanently: an admin must act
-    WILL_RETRY = "will retry"  # transiently: the next run tries again
-    DRY_RUN = "dry run"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: Status
-    key: str | None = None
-    channel: str | None = None
-    late: bool = False
-    message_ts: str | None = None
-    error: str | None = None
-    text: str | None = None  # the message as plain text, for --dry-run
-
-    def describe(self) -> str:
-        where = f" to {self.channel}" if self.channel else ""
-        extra = f": {self.error}" if self.error else ""
-        late = " (late)" if self.late else ""
-        return f"{self.status.value}{where}{late}{extra}"
 
 
 @dataclass(frozen=True)
@@ -128,7 +68,7 @@ async def run_digest(services: Services, *, dry_run: bool = False) -> Outcome:
     """This week's digest, if its time has passed and it was not sent yet: what the scheduler
     and `smarketing jobs run digest` run. `dry_run` builds it whatever the time, sends nothing."""
     now, tz = services.clock.now(), services.settings.timezone
-    where = await _read(services, _digest_where, services)
+    where = await in_session(services, _digest_where, services)
     due = schedule.digest_due(where.schedule, now=now, tz=tz)
     if due is None and not dry_run:
         return Outcome(Status.NOT_DUE)
@@ -136,6 +76,7 @@ async def run_digest(services: Services, *, dry_run: bool = False) -> Outcome:
         due = _this_week(now, tz)
     if where.channel is None and not dry_run:
         _warn_once(
+            services,
             f"{DIGEST}:{due.period}",
             "weekly digest not posted: no digest channel set (%s)",
             SET_A_CHANNEL,
@@ -179,7 +120,7 @@ async def run_monthly(services: Services, *, dry_run: bool = False) -> Outcome:
     """The monthly management report, from the first working day of the month at the digest's
     time, to SMARKETING_MANAGEMENT_CHANNEL or else the digest channel."""
     now, tz = services.clock.now(), services.settings.timezone
-    where = await _read(services, _digest_where, services)
+    where = await in_session(services, _digest_where, services)
     due = schedule.monthly_due(where.schedule.at, now=now, tz=tz)
     if due is None and not dry_run:
         return Outcome(Status.NOT_DUE)
@@ -191,7 +132,10 @@ async def run_monthly(services: Services, *, dry_run: bool = False) -> Outcome:
     if channel is None and not dry_run:
         advice = "set SMARKETING_MANAGEMENT_CHANNEL, or " + SET_A_CHANNEL
         _warn_once(
-            f"{MONTHLY}:{due.period}", "monthly report not posted: no channel set (%s)", advice
+            services,
+            f"{MONTHLY}:{due.period}",
+            "monthly report not posted: no channel set (%s)",
+            advice,
         )
         return Outcome(Status.NO_CHANNEL, error=advice)
     return await _deliver(
@@ -225,10 +169,11 @@ async def run_due(services: Services) -> list[Outcome]:
 _WARNED: set[str] = set()
 
 
-def _warn_once(period: str, message: str, *args: object) -> None:
-    """A setup problem is logged once a period, not at every retry run."""
-    if period not in _WARNED:
-        _WARNED.add(period)
+def _warn_once(services: Services, period: str, message: str, *args: object) -> None:
+    """A setup problem is logged once a period (per store), not at every retry run."""
+    seen = f"{services.settings.database_url}|{period}"
+    if seen not in _WARNED:
+        _WARNED.add(seen)
         logger.warning(message, *args)
 
 
@@ -247,10 +192,10 @@ async def _deliver(
     dry_run: bool,
 ) -> Outcome:
     if not dry_run:
-        status = await _read(services, _status_of, services, key)
+        status = await in_session(services, status_of, key)
         if status in (deliveries.SENT, deliveries.FAILED):
-            return _settled(status, key, channel)
-    built = await _read(services, build)
+            return settled(status, key, channel)
+    built = await in_session(services, build)
     message = (
         _with_late_note(digest_message(built.digest), due) if late else digest_message(built.digest)
     )
@@ -262,7 +207,7 @@ async def _deliver(
     )
     if outcome.status is Status.SENT:
         try:
-            await _read(services, _keep_snapshot, services, built)
+            await in_session(services, _keep_snapshot, services, built)
         except SQLAlchemyError as error:  # the message is out; next week shows no ▲▼ for these
             logger.warning("%s: state figures not kept (%s)", key, type(error).__name__)
         if built.chart is not None and outcome.message_ts is not None:
@@ -270,184 +215,6 @@ async def _deliver(
                 services, built.chart, channel=channel, thread_ts=outcome.message_ts
             )
     return outcome
-
-
-async def post_once(
-    services: Services, *, key: str, kind: str, channel: str, late: bool, message: Message
-) -> Outcome:
-    """Claim `key`, post `message` to `channel`, record the result: at most one post per key."""
-    now = services.clock.now()
-    claim = await _read(services, _claim, services, key, kind, channel, late, now)
-    if claim is None:
-        return _settled(await _read(services, _status_of, services, key), key, channel)
-    if claim.maybe_posted:
-        found = await _find_posted(services, channel=channel, key=key, since=claim.since)
-        if found is not None:
-            logger.info("%s was posted before (found in the channel); recorded as sent", key)
-            await _record_sent(services, key=key, message_ts=found)
-            return Outcome(Status.SENT, key, channel, late, found)
-    try:
-        response = await services.client.chat_postMessage(
-            channel=channel,
-            text=message.text,
-            blocks=[block.to_dict() for block in message.blocks],
-            metadata={"event_type": METADATA_TYPE, "event_payload": {"key": key}},
-            unfurl_links=False,
-        )
-    except SlackApiError as error:
-        code = str(error.response.get("error") or f"HTTP {error.response.status_code}")
-        permanent = code in PERMANENT_ERRORS
-        await _record_failure(services, key=key, error=code, permanent=permanent)
-        advice = WHAT_TO_DO.get(code, "")
-        logger.error(
-            "%s to %s not posted: Slack said %s%s%s",
-            kind,
-            channel,
-            code,
-            f" — {advice}" if advice else "",
-            "" if permanent else "; the next run retries",
-        )
-        return Outcome(
-            Status.FAILED if permanent else Status.WILL_RETRY, key, channel, late, error=code
-        )
-    except (ClientError, TimeoutError, OSError) as error:
-        # The request may have reached Slack: the retry looks in the channel before posting.
-        what = type(error).__name__
-        await _record_failure(services, key=key, error=what, permanent=False)
-        logger.warning("%s to %s not confirmed (%s); the next run retries", kind, channel, what)
-        return Outcome(Status.WILL_RETRY, key, channel, late, error=what)
-    ts = str(response.get("ts") or "")
-    await _record_sent(services, key=key, message_ts=ts)
-    logger.info("%s posted to %s%s", kind, channel, " (late)" if late else "")
-    return Outcome(Status.SENT, key, channel, late, ts)
-
-
-def _settled(status: str | None, key: str, channel: str | None) -> Outcome:
-    """Why a delivery is not ours to send: sent, failed for good, or claimed by a live run."""
-    if status == deliveries.SENT:
-        return Outcome(Status.ALREADY_SENT, key, channel)
-    if status == deliveries.FAILED:
-        return Outcome(Status.FAILED, key, channel, error="failed before; see the log")
-    return Outcome(Status.CLAIMED_ELSEWHERE, key, channel)
-
-
-@dataclass(frozen=True)
-class _Claim:
-    maybe_posted: bool  # an earlier attempt may have reached Slack
-    since: datetime  # look in the channel from here
-
-
-def _claim(
-    session: Session,
-    services: Services,
-    key: str,
-    kind: str,
-    channel: str,
-    late: bool,
-    now: datetime,
-) -> _Claim | None:
-    from storage.models import Delivery
-
-    before = session.exec(select(Delivery).where(col(Delivery.key) == key)).first()
-    earlier = None
-    if before is not None:
-        earlier = (before.attempts, before.claimed_at, before.created_at)
-    row = deliveries.claim(
-        session, key=key, kind=kind, channel=channel, claimant=CLAIMANT, now=now, late=late
-    )
-    session.commit()
-    if row is None:
-        return None
-    if earlier is None:
-        return _Claim(maybe_posted=False, since=now)
-    attempts, claimed_at, created_at = earlier
-    return _Claim(
-        maybe_posted=attempts > 0 or claimed_at is not None,
-        since=created_at - HISTORY_MARGIN,
-    )
-
-
-async def _find_posted(
-    services: Services, *, channel: str, key: str, since: datetime
-) -> str | None:
-    """The ts of a message carrying `key` posted to `channel` since `since`, if Slack has one."""
-    cursor: str | None = None
-    try:
-        while True:
-            page = await services.client.conversations_history(
-                channel=channel,
-                oldest=f"{since.timestamp():.6f}",
-                include_all_metadata=True,
-                limit=200,
-                cursor=cursor,
-            )
-            for found in page.get("messages") or []:
-                metadata = found.get("metadata") or {}
-                payload = metadata.get("event_payload") or {}
-                if metadata.get("event_type") == METADATA_TYPE and payload.get("key") == key:
-                    return str(found.get("ts"))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not page.get("has_more") or cursor is None:
-                return None
-    except (SlackApiError, ClientError, TimeoutError, OSError) as error:
-        # Without the history (no channels:history scope, Slack down) we cannot tell: posting
-        # again risks a repeat, not posting risks a loss. A repeat is the lesser harm.
-        logger.warning("could not read %s's history to check %s (%s)", channel, key, error)
-        return None
-
-
-async def _record_sent(services: Services, *, key: str, message_ts: str) -> None:
-    """Mark sent, retrying while the database is briefly away: the message is out, and the
-    record is what keeps the next run from posting it again."""
-    delay = RECORD_BACKOFF
-    for attempt in range(1, RECORD_ATTEMPTS + 1):
-        try:
-            await _read(services, _mark_sent, services, key, message_ts)
-            return
-        except SQLAlchemyError as error:
-            if attempt == RECORD_ATTEMPTS:
-                logger.error(
-                    "%s was posted but could not be recorded (%s); the next run finds it in "
-                    "the channel and records it",
-                    key,
-                    type(error).__name__,
-                )
-                return
-            logger.warning(
-                "%s posted; recording it failed (%s), retrying", key, type(error).__name__
-            )
-            await asyncio.sleep(delay)
-            delay *= 2
-
-
-def _mark_sent(session: Session, services: Services, key: str, message_ts: str) -> None:
-    deliveries.mark_sent(
-        session, key=key, claimant=CLAIMANT, now=services.clock.now(), message_ts=message_ts
-    )
-    session.commit()
-
-
-async def _record_failure(services: Services, *, key: str, error: str, permanent: bool) -> None:
-    def mark(session: Session) -> None:
-        deliveries.mark_failed(
-            session,
-            key=key,
-            claimant=CLAIMANT,
-            now=services.clock.now(),
-            error=error,
-            permanent=permanent,
-        )
-        session.commit()
-
-    try:
-        await _read(services, mark)
-    except SQLAlchemyError:
-        # The claim then lapses after its lease and the next run takes it over.
-        logger.warning("could not record the failure of %s; its claim lapses", key)
-
-
-def _status_of(session: Session, services: Services, key: str) -> str | None:
-    return deliveries.status_of(session, key)
 
 
 async def _upload_chart(
@@ -465,16 +232,6 @@ async def _upload_chart(
         )
     except Exception:  # the chart is a nicety: whatever broke it, the digest stands
         logger.warning("the digest's chart was not uploaded to %s", channel, exc_info=True)
-
-
-async def _read(services: Services, work: Callable[..., T], *args: Any) -> T:
-    """`work(session, *args)` in a worker thread, with a session of its own."""
-
-    def run() -> T:
-        with services.db.session() as session:
-            return work(session, *args)
-
-    return await services.in_thread(run)
 
 
 # ---------------------------------------------------------------------------- building

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot import jobs
+from bot import delivery, jobs
 from bot.services import Services
 from bot.slack_client import create_client
 from domain.schedule import DigestSchedule, Weekday
@@ -144,7 +144,7 @@ def test_no_channel_logs_why_and_posts_nothing(
 ) -> None:
     app.clock.set(MONDAY_0905)
 
-    with caplog.at_level(logging.WARNING, logger="smarketing.jobs"):
+    with caplog.at_level(logging.WARNING, logger="smarketing"):
         outcome = run(jobs.run_digest(services))
 
     assert outcome.status is jobs.Status.NO_CHANNEL
@@ -239,7 +239,7 @@ def test_a_run_killed_after_sending_but_before_recording_is_not_posted_again(
         services.client.chat_postMessage(
             channel=CHANNEL,
             text="digest",
-            metadata={"event_type": jobs.METADATA_TYPE, "event_payload": {"key": key}},
+            metadata={"event_type": delivery.METADATA_TYPE, "event_payload": {"key": key}},
         )
     )
 
@@ -266,7 +266,7 @@ def test_a_channel_the_bot_cannot_post_in_fails_once_with_a_clear_log_line(
     )
     app.clock.set(MONDAY_0905)
 
-    with caplog.at_level(logging.ERROR, logger="smarketing.jobs"):
+    with caplog.at_level(logging.ERROR, logger="smarketing"):
         first = run(jobs.run_digest(services))
     app.clock.advance(minutes=5)
     again = run(jobs.run_digest(services))
@@ -385,7 +385,7 @@ def test_the_database_away_when_the_job_runs_posts_nothing_and_the_next_run_post
 
     outage.start()
     try:
-        with caplog.at_level(logging.WARNING, logger="smarketing.jobs"):
+        with caplog.at_level(logging.WARNING, logger="smarketing"):
             during = run(jobs.run_due(services))
     finally:
         outage.end()
@@ -413,7 +413,7 @@ def test_the_database_away_just_after_the_send_is_recorded_when_it_returns(
         threading.Timer(1.2, outage.end).start()  # back before the record's retries run out
 
     app.slack.on_call("chat.postMessage", away_for_a_moment)
-    with caplog.at_level(logging.WARNING, logger="smarketing.jobs"):
+    with caplog.at_level(logging.WARNING, logger="smarketing"):
         outcome = run(jobs.run_digest(services))
     app.clock.advance(minutes=5)
     again = run(jobs.run_digest(services))
