@@ -25,6 +25,7 @@ from bot.services import Services
 from bot.sla_report import MarketingSide, SalesSide, build_report
 from bot.views import home as views
 from bot.views.lead import lead_label, shown, touch_logged
+from commands.digest import delivery_overview
 from commands.lead import LeadRequest, event_for, refused
 from domain.cadence import SalesSla
 from storage import leads, members, reports, workspace
@@ -90,7 +91,8 @@ def _marketing(
 
 async def gather_home(services: Services, user_id: str, *, notice: str | None = None) -> views.Home:
     """Everything one person's Home shows, read in one session: their own leads if they work
-    any (or have no other role), their team if they manage one, marketing's side if admin."""
+    any (or have no other role), their team if they manage one, marketing's side if admin, and
+    for an admin, a digest or report Slack refused for good."""
     admin = await _admin(services, user_id)
     now = services.clock.now()
     tz = services.settings.timezone
@@ -100,6 +102,7 @@ async def gather_home(services: Services, user_id: str, *, notice: str | None = 
             team = members.team_of(session, user_id)
             mine = _my_leads(session, user_id=user_id, now=now, tz=tz)
             marketing, channels = _marketing(session, now=now, tz=tz) if admin else (None, None)
+            problems = delivery_overview(session, services.settings).problems if admin else []
             return views.Home(
                 now=now,
                 mine=mine if _works_leads(mine) or not (team or admin) else None,
@@ -107,6 +110,7 @@ async def gather_home(services: Services, user_id: str, *, notice: str | None = 
                 marketing=marketing,
                 channels=channels,
                 notice=notice,
+                delivery_problems=problems,
             )
 
     return await services.in_thread(read)

@@ -322,8 +322,9 @@ def _digest(
         this_period=this_figures,
         last_period=last_figures,
         goal=_goal(session, services, now=now),
-        start=this[0],
-        end=this[1],
+        # In the workspace's zone: the view names the week or month by its local start.
+        start=this[0].astimezone(services.settings.timezone),
+        end=this[1].astimezone(services.settings.timezone),
         cadence=cadence,
     )
 

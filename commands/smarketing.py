@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 import aiohttp
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.rights import RightsUnknown, is_admin
@@ -29,6 +32,7 @@ from bot.views.targets import (
     target_set_message,
     unchanged_message,
 )
+from commands import digest
 from commands.parsing import ParseError, parse_amount, parse_period
 from domain.cadence import SalesSla
 from domain.funnel import Period
@@ -51,15 +55,11 @@ HELP_LINES = [
     "• `/smarketing sla leads N per month [per rep]` — marketing's commitment (admins)",
     "• `/smarketing sla touches K in D days [first-touch H hours] [escalate after E hours]` — "
     "sales' commitment; the parts left out keep their values (admins)",
-    "• `/smarketing digest #channel [DAY HH:MM]` · `/smarketing digest now` — the weekly "
-    "digest (admins, coming)",
+    "• `/smarketing digest #channel [DAY HH:MM]` — where and when the weekly digest goes "
+    "(default Monday 09:00); `/smarketing digest now` posts it now (admins)",
     "• `/smarketing manager @rep @manager` — who hears about the rep's missed follow-ups; "
     "`/smarketing manager @rep none` clears it (admins)",
 ]
-# Subcommands the design names that this version does not answer yet, each with its form.
-COMING = {
-    "digest": "/smarketing digest #smarketing MON 09:00",
-}
 HELP_WORDS = {"help", "?", "-h", "--help"}
 CHANGES_SHOWN = 5
 MANAGERS_SHOWN = 10
@@ -74,6 +74,7 @@ class Reply:
 
     message: Message
     rederive: bool = False
+    then: Callable[[digest.Respond], Coroutine[Any, Any, None]] | None = None  # after the reply
 
 
 def _problem(error: ParseError, example: str) -> Message:
@@ -629,6 +630,7 @@ async def show_settings(services: Services) -> Message:
             unmanaged, unmanaged_count = members.reps_without_manager(
                 session, limit=UNMANAGED_SHOWN
             )
+            scheduled = digest.delivery_overview(session, services.settings)
             return WorkspaceSettings(
                 sla=sla,
                 sla_is_default=workspace.sales_commitment(session) is None,
@@ -658,6 +660,11 @@ async def show_settings(services: Services) -> Message:
                 managers=managers,
                 unmanaged_rep_ids=unmanaged,
                 unmanaged_reps=unmanaged_count,
+                digest_channel=scheduled.digest.channel,
+                digest_schedule=scheduled.digest.schedule,
+                monthly_channel=scheduled.monthly_channel,
+                monthly_channel_configured=scheduled.monthly_channel_configured,
+                delivery_problems=scheduled.problems,
             )
 
     return settings_message(await services.in_thread(read))
@@ -666,8 +673,8 @@ async def show_settings(services: Services) -> Message:
 # ---------------------------------------------------------------------------- wiring
 
 
-async def answer(services: Services, user_id: str, text: str) -> Reply:
-    """The whole reply to one `/smarketing` text."""
+async def answer(services: Services, user_id: str, text: str, *, request_id: str = "") -> Reply:
+    """The whole reply to one `/smarketing` text; `request_id` names the Slack request."""
     words = text.split()
     subcommand = words[0].lower() if words else "help"
     if subcommand in HELP_WORDS:
@@ -681,13 +688,11 @@ async def answer(services: Services, user_id: str, text: str) -> Reply:
     if subcommand == "manager":
         rest = text.strip()[len(words[0]) :]
         return Reply(await set_reporting_line(services, user_id, rest))
-    if subcommand in COMING:
-        return Reply(
-            problem(
-                f"`/smarketing {subcommand}` is not available in this version yet",
-                example=COMING[subcommand],
-            )
+    if subcommand == "digest":
+        reply = await digest.answer(
+            services, user_id, words[1:], request_id=request_id, refusal=refusal
         )
+        return Reply(reply.message, then=reply.then)
     return Reply(
         problem(
             f"`{words[0][:40]}` is not a /smarketing subcommand "
@@ -701,10 +706,35 @@ def register(app: AsyncApp, services: Services) -> None:
     rederivation = Rederivation(services)
 
     @app.command(COMMAND)
-    async def smarketing_command(ack: AsyncAck, command: dict[str, str]) -> None:
-        reply = await answer(services, command.get("user_id", ""), command.get("text", ""))
+    async def smarketing_command(
+        ack: AsyncAck, command: dict[str, str], respond: AsyncRespond
+    ) -> None:
+        # The trigger id is the same when Slack retries the request: what it starts runs once.
+        request_id = command.get("trigger_id") or uuid.uuid4().hex
+        reply = await answer(
+            services, command.get("user_id", ""), command.get("text", ""), request_id=request_id
+        )
         if reply.rederive:
             # Started now, it runs once the reply has gone: Bolt answers the request when
             # this listener returns (process_before_response).
             rederivation.start()
         await ack(response_type="ephemeral", **reply.message.to_dict())
+        if reply.then is not None:
+            _background(reply.then(respond))
+
+
+_RUNNING: set[asyncio.Task[None]] = set()
+
+
+def _background(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` after the reply; keep a reference so the task is not collected mid-way."""
+    task = asyncio.create_task(work)
+    _RUNNING.add(task)
+    task.add_done_callback(_finished)
+
+
+def _finished(task: asyncio.Task[None]) -> None:
+    _RUNNING.discard(task)
+    # Nobody awaits the task: a failure (Slack refusing the response_url…) is logged here.
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("work after a /smarketing reply failed", exc_info=task.exception())

@@ -30,6 +30,7 @@ from slack_sdk.models.views import View
 from bot.sla_report import MarketingSide, SalesSide
 from bot.views.format import format_amount, slack_date
 from bot.views.lead import shown
+from bot.views.targets import DeliveryProblem, delivery_warning
 from domain.cadence import SalesSla
 from domain.sla import SalesCounts
 from storage.models import Lead
@@ -75,6 +76,8 @@ class Home:
     marketing: MarketingSide | None = None
     channels: Channels | None = None
     notice: str | None = None  # what the last button did, shown on top until the next refresh
+    # For admins: a digest or report Slack refused for good, shown first until one is posted.
+    delivery_problems: Sequence[DeliveryProblem] = ()
 
 
 # ---------------------------------------------------------------- button values
@@ -358,7 +361,8 @@ def marketing_blocks(side: MarketingSide, channels: Channels | None) -> list[Blo
 
 
 def home_view(home: Home) -> View:
-    """The whole Home for one person: the sections their roles call for, newest notice first."""
+    """The whole Home for one person: the sections their roles call for, below what an admin
+    must fix and the newest notice."""
     parts: list[list[Block]] = []
     if home.mine is not None:
         parts.append(my_blocks(home.mine))
@@ -366,11 +370,13 @@ def home_view(home: Home) -> View:
         parts.append(team_blocks(home.team))
     if home.marketing is not None:
         parts.append(marketing_blocks(home.marketing, home.channels))
-    blocks: list[Block] = []
+    blocks: list[Block] = [
+        SectionBlock(text=_text(delivery_warning(problem))) for problem in home.delivery_problems
+    ]
     if home.notice:
         blocks.append(SectionBlock(text=_text(home.notice)))
-    for index, part in enumerate(parts):
-        if index or home.notice:
+    for part in parts:
+        if blocks:
             blocks.append(DividerBlock())
         blocks.extend(part)
     blocks.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -19,13 +20,25 @@ from slack_sdk.models.blocks import (
 
 from bot.views.format import format_amount, format_rate, slack_date
 from bot.views.funnel import funnel_message
+from bot.views.lead import clip, escape
 from bot.views.messages import Message
 from domain.cadence import SalesSla
 from domain.funnel import Funnel, Period
 from domain.pace import FunnelActuals, PeriodPlan
+from domain.schedule import DigestSchedule
 
 DEFAULT_COMMITMENT = "100 sales-ready leads per rep per month (default)"
 MANAGER_EXAMPLE = "/smarketing manager @rep @manager"
+DIGEST_EXAMPLE = "/smarketing digest #smarketing MON 09:00"
+# Slack channel names are lower-case, so an upper-case word is a channel id.
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{1,49}$", re.ASCII)
+# What each kind of delivery (bot.jobs: digest, monthly, digest_now) is called in a warning.
+_DELIVERY_NAMES = {
+    "digest": "The weekly digest",
+    "monthly": "The monthly report",
+    "digest_now": "The digest asked for with `/smarketing digest now`",
+}
+_ERROR_SHOWN = 100  # characters of Slack's error, as shown
 _PER = {Period.YEAR: "a year", Period.QUARTER: "a quarter", Period.MONTH: "a month"}
 _VALUE_LIMIT = 120  # a change's old and new values, as shown; the full text stays stored
 _SECTION_BUDGET = 2_900  # characters a listing may take in a section (Slack allows 3,000)
@@ -168,6 +181,39 @@ class Team:
     reps: int
 
 
+def channel_text(channel: str) -> str:
+    """`<#C123>` for a channel id, which Slack shows as its current name; a channel configured
+    by name (SMARKETING_DIGEST_CHANNEL=smarketing) as `#smarketing`, shown literally."""
+    if _CHANNEL_ID.match(channel):
+        return f"<#{channel}>"
+    return escape(clip(channel if channel.startswith("#") else f"#{channel}", 80))
+
+
+@dataclass(frozen=True)
+class DeliveryProblem:
+    """A digest or report Slack refused for good (the app is not in the channel, the channel
+    is archived or gone…): what admins are told in settings and on their App Home."""
+
+    kind: str  # digest, monthly, digest_now (bot.jobs)
+    channel: str | None
+    error: str  # Slack's error code: not_in_channel, is_archived, channel_not_found…
+    at: datetime
+    what_to_do: str | None  # bot.jobs.WHAT_TO_DO's advice for the error, when it has one
+
+
+def delivery_warning(problem: DeliveryProblem) -> str:
+    """One line: what was not posted, where, when, Slack's reason and how to fix it."""
+    what = _DELIVERY_NAMES.get(problem.kind, "A scheduled message")
+    where = f" to {channel_text(problem.channel)}" if problem.channel else ""
+    error = escape(clip(problem.error.replace("`", "'"), _ERROR_SHOWN))
+    advice = problem.what_to_do or "the app's log has the details"
+    return (
+        f":warning: {what} could not be posted{where} {slack_date(problem.at)}: Slack said "
+        f"`{error}`. To fix it: {advice}. This notice goes once a digest or report is posted "
+        "there."
+    )
+
+
 @dataclass(frozen=True)
 class WorkspaceSettings:
     """What `/smarketing settings` shows, read from the store by the command."""
@@ -188,6 +234,11 @@ class WorkspaceSettings:
     managers: int = 0  # all managers
     unmanaged_rep_ids: list[str] = field(default_factory=list)  # the first of them
     unmanaged_reps: int = 0  # all reps with leads in work and no manager
+    digest_channel: str | None = None  # None: the digest is not posted
+    digest_schedule: DigestSchedule = field(default_factory=DigestSchedule)
+    monthly_channel: str | None = None  # SMARKETING_MANAGEMENT_CHANNEL, else the digest's
+    monthly_channel_configured: bool = False  # from SMARKETING_MANAGEMENT_CHANNEL
+    delivery_problems: list[DeliveryProblem] = field(default_factory=list)
 
 
 def _count(value: int, one: str, many: str | None = None) -> str:
@@ -227,11 +278,17 @@ def settings_message(shown: WorkspaceSettings) -> Message:
         f"*Sales SLA:* {sales}",
         f"*Grading:* {grading}",
         f"*Time zone:* {shown.timezone}",
+        f"*Weekly digest:* {_digest_text(shown)}",
+        f"*Monthly report:* {_monthly_text(shown)}",
     ]
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text="Smarketing settings")),
         SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
     ]
+    blocks.extend(
+        SectionBlock(text=MarkdownTextObject(text=delivery_warning(problem)))
+        for problem in shown.delivery_problems
+    )
     blocks.append(SectionBlock(text=MarkdownTextObject(text=_teams_text(shown))))
     if shown.unmanaged_reps:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_unmanaged_text(shown))))
@@ -254,6 +311,32 @@ def settings_message(shown: WorkspaceSettings) -> Message:
         )
     text = "Smarketing settings: " + "; ".join(line.replace("*", "") for line in lines[:3])
     return Message(text=text, blocks=blocks)
+
+
+def _digest_text(shown: WorkspaceSettings) -> str:
+    if shown.digest_channel is None:
+        return f"not posted: no channel set — an admin sets one with `{DIGEST_EXAMPLE}`"
+    return (
+        f"{shown.digest_schedule.describe()} to {channel_text(shown.digest_channel)} "
+        f"({shown.timezone})"
+    )
+
+
+def _monthly_text(shown: WorkspaceSettings) -> str:
+    if shown.monthly_channel is None:
+        return (
+            "not posted: no channel set — it goes to SMARKETING_MANAGEMENT_CHANNEL, or else to "
+            "the digest's channel"
+        )
+    source = (
+        "set by SMARKETING_MANAGEMENT_CHANNEL"
+        if shown.monthly_channel_configured
+        else "the digest's channel"
+    )
+    return (
+        f"the first working day of the month at {shown.digest_schedule.at:%H:%M} to "
+        f"{channel_text(shown.monthly_channel)} ({shown.timezone}; {source})"
+    )
 
 
 def _and_more(hidden: int, noun: str = "") -> str:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -13,10 +13,17 @@ from slack_sdk.models.blocks import Block
 from sqlmodel import func, select
 
 from bot.views.messages import Message
-from bot.views.targets import Change, WorkspaceSettings, settings_message, target_funnel_message
+from bot.views.targets import (
+    Change,
+    DeliveryProblem,
+    WorkspaceSettings,
+    settings_message,
+    target_funnel_message,
+)
 from domain.cadence import SalesSla
 from domain.funnel import Period, leads_needed
 from domain.pace import current_period, funnel_actuals, plan_period
+from domain.schedule import DigestSchedule, Weekday
 from storage.models import RevenueTarget, SettingChange
 from tests.app_server import RunningApp
 from tests.events import assigned, created, post_events, won
@@ -165,6 +172,10 @@ def test_settings_before_anything_is_set_show_the_methods_defaults(app: RunningA
         "escalate after 48 hours (default)"
     ) in shown
     assert "*Grading:* fit and interest at or above 50 count as high (default)" in shown
+    assert (
+        "*Weekly digest:* not posted: no channel set — an admin sets one with "
+        "`/smarketing digest #smarketing MON 09:00`"
+    ) in shown
     assert "No setting has been changed yet." in shown
 
 
@@ -174,22 +185,6 @@ def test_help_lists_every_subcommand(app: RunningApp) -> None:
     for form in ("target REVENUE", "settings", "sla leads", "sla touches", "digest", "manager"):
         assert f"`/smarketing {form}" in shown
     assert "Example: `/smarketing target 1.2m per year`" in shown
-
-
-@pytest.mark.parametrize(
-    ("text", "example"),
-    [
-        ("digest now", "/smarketing digest #smarketing MON 09:00"),
-    ],
-)
-def test_subcommands_of_a_later_version_say_so_in_one_line(
-    app: RunningApp, admin: str, text: str, example: str
-) -> None:
-    body = ask(app, "/smarketing", text, user_id=admin)
-
-    assert f"`/smarketing {text.split()[0]}` is not available in this version yet" in body["text"]
-    assert f"Try `{example}`" in body["text"]
-    assert "\n" not in body["text"]
 
 
 def test_an_unknown_subcommand_gets_the_list_of_known_ones(app: RunningApp) -> None:
@@ -359,6 +354,14 @@ def _longest_settings() -> Message:
             leads_per_month=10**9,
             leads_per_rep=True,
             changes=[Change("w" * 64, "o" * 2000, "n" * 2000, "U" + "X" * 62, moment)] * 5,
+            digest_channel="x" * 80,
+            digest_schedule=DigestSchedule(Weekday.WEDNESDAY, time(23, 59)),
+            monthly_channel="C" + "X" * 49,
+            monthly_channel_configured=True,
+            delivery_problems=[
+                DeliveryProblem(kind, "C" + "X" * 49, "e" * 500, moment, None)
+                for kind in ("digest", "monthly")
+            ],
         )
     )
 

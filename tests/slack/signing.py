@@ -64,10 +64,12 @@ def slash_command_body(
     response_url: str,
     channel_id: str = "C0GENERAL",
     team_id: str = "T0TEST",
-    trigger_id: str = "trig-1",
+    trigger_id: str | None = None,
     user_name: str = "someone",
 ) -> str:
-    """The urlencoded form body Slack POSTs for a slash command."""
+    """The urlencoded form body Slack POSTs for a slash command; like Slack, a new trigger id
+    for each request unless one is given (a retried request repeats its own)."""
+    trigger_id = trigger_id or f"trig-{uuid.uuid4().hex[:12]}"
     return urllib.parse.urlencode(
         {
             "token": VERIFICATION_TOKEN,
