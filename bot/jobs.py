@@ -312,7 +312,7 @@ def _digest(
                 session,
                 start=last[0],
                 end=last[1],
-                now=now,
+                now=None,  # its state comes from its own digest's snapshot
                 sales_sla=sla,
                 marketing_committed=committed,
             ),
@@ -332,7 +332,7 @@ def _digest(
 def _with_snapshot(figures: PeriodFigures, taken: Snapshot | None) -> PeriodFigures:
     """Last period's state figures as its own digest showed them, or marked unknown."""
     if taken is None:
-        return replace(figures, point_in_time=False)
+        return figures
     return replace(
         figures,
         compliance=taken.compliance,

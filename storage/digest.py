@@ -40,11 +40,13 @@ def period_figures(
     *,
     start: datetime,
     end: datetime,
-    now: datetime,
+    now: datetime | None,
     sales_sla: SalesSla,
     marketing_committed: int,
 ) -> PeriodFigures:
-    """What [start, end) produced, with compliance and overdue leads as they stand at `now`.
+    """What [start, end) produced, with compliance and overdue leads as they stand at `now`;
+    with `now` None those are not measured (`point_in_time` False): a past period's state is
+    not in the projection, and its digest's snapshot stands in for it.
 
     `leads_created` leaves duplicates out (they are not new people, as in the funnel), while a
     breakdown row's `leads` counts every lead created with that value, duplicates too, as the
@@ -56,7 +58,11 @@ def period_figures(
     total = report.total
     # Breaches over the period come from `breaches_between`; an empty month range spares
     # `sales_counts` a breach query whose answer nothing here would use.
-    counts = sla.sales_counts(session, owners=None, now=now, sla=sales_sla, month_start=now)
+    counts = (
+        sla.sales_counts(session, owners=None, now=now, sla=sales_sla, month_start=now)
+        if now is not None
+        else {}
+    )
     return PeriodFigures(
         workspace_leads=workspace_leads(session),
         revenue_won=Fraction(total.revenue),
@@ -69,7 +75,7 @@ def period_figures(
         by_source=_breakdowns(report.by_source),
         by_campaign=_breakdowns(report.by_campaign),
         by_persona=_breakdowns(report.by_persona),
-        compliance=team_total(counts.values()).compliance,
+        compliance=team_total(counts.values()).compliance if now is not None else None,
         overdue_by_rep={
             rep_id: rep.overdue for rep_id, rep in sorted(counts.items()) if rep.overdue > 0
         },
@@ -82,7 +88,7 @@ def period_figures(
         rejection_reasons={reason.reason: reason.count for reason in report.rejection_reasons},
         duplicates=total.duplicates,
         incomplete=total.incomplete,
-        point_in_time=True,
+        point_in_time=now is not None,
     )
 
 

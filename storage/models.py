@@ -70,7 +70,10 @@ class Lead(SQLModel, table=True):
         # The trailing-year and period aggregates read these indexes alone, never the rows.
         Index("ix_lead_status_closed", "status", "closed_at", "won_amount"),
         Index("ix_lead_created_duplicate", "created_at", "duplicate_of"),
-        Index("ix_lead_status_owner", "status", "owner_id"),
+        # Covers `sales_counts` (per rep: in window, overdue) over every lead in work.
+        Index(
+            "ix_lead_status_owner", "status", "owner_id", "next_touch_due", "assigned_at", "grade"
+        ),
         Index("ix_lead_status_accepted", "status", "accepted_at"),
         Index("ix_lead_email_created", "email_normalized", "created_at"),
     )

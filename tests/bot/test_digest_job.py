@@ -438,3 +438,46 @@ def test_a_channel_set_after_this_weeks_time_gets_its_first_digest_at_once_not_l
     assert outcome.status is jobs.Status.SENT and not outcome.late
     [message] = posted(app.slack)
     assert "Posted late" not in str(message["blocks"])
+
+
+def _figure(message: dict[str, Any], name: str) -> str:
+    """A figure of a posted digest as Slack shows it, e.g. `8 ▼ -2 vs last week`."""
+    for block in message["blocks"]:
+        for field in block.get("fields") or []:
+            label, _, value = field["text"].partition("\n")
+            if label == f"*{name}*":
+                return str(value)
+    raise AssertionError(f"no figure {name!r} in the digest")
+
+
+def test_overdue_leads_are_compared_with_what_last_weeks_digest_showed(
+    app: RunningApp, services: Services
+) -> None:
+    configure(app)
+    some_leads(app)
+    app.clock.set(MONDAY_0905)
+    assert run(jobs.run_digest(services)).status is jobs.Status.SENT
+    first = _figure(posted(app.slack)[0], "Overdue leads")
+    # No digest the week before: the state has nothing to be compared with.
+    assert "vs last week" not in first
+    before = int(first.split()[0])
+    assert before >= 2
+
+    # L-0 and L-1 are overdue now; during the week their rep gives each all six touches.
+    touches = [
+        touched(lead, MONDAY_0905 + timedelta(hours=hour))
+        for lead in ("L-0", "L-1")
+        for hour in range(1, 7)
+    ]
+    assert post_events(app, *touches).status_code == 200
+    app.clock.set(MONDAY_0905 + timedelta(days=7))
+    assert run(jobs.run_digest(services)).status is jobs.Status.SENT
+    second = _figure(posted(app.slack)[1], "Overdue leads")
+
+    after = int(second.split()[0])
+    # Compared with what last week's digest showed, not with a recount of last week.
+    change = after - before
+    assert change != 0  # the week did change the state, or this would prove nothing
+    arrow = "=" if change == 0 else ("▲" if change > 0 else "▼")
+    expected = "= as last week" if change == 0 else f"{arrow} {change:+,} vs last week"
+    assert expected in second
