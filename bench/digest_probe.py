@@ -9,7 +9,7 @@ of 1,000, no HTTP) into BENCH_DIR (default: $TMPDIR/smarketing-bench) and reused
 Every size and job is measured in a fresh process: first a cold build (new process, new
 connection, the database file dropped from the OS page cache), then RUNS warm builds, then one
 build under tracemalloc. A build is what `run_digest`/`run_monthly` do before posting: the
-figures from storage plus the digest (`_weekly`/`_monthly`), the message, and the chart.
+figures from storage plus the digest (`build_weekly`/`build_monthly`), the message, and the chart.
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ def _evict(path: Path) -> None:
 def measure(path: Path, job: str, leads: int, events: int) -> Measured:
     """One job on one workspace, in this (fresh) process."""
     from bot.chart import render_pace_chart
-    from bot.jobs import _monthly, _weekly
+    from bot.jobs import build_monthly, build_weekly
     from bot.services import Services
     from bot.settings import load_settings
     from bot.views.digest import digest_message, digest_text
@@ -216,7 +216,7 @@ def measure(path: Path, job: str, leads: int, events: int) -> Measured:
         monthly_due = schedule.monthly_due(schedule.DigestSchedule().at, now=now, tz=UTC)
         assert monthly_due is not None
         due = monthly_due
-    build_job = _weekly if job == "weekly" else _monthly
+    build_job = build_weekly if job == "weekly" else build_monthly
 
     statements: list[Statement] = []
     sql = {"seconds": 0.0, "count": 0, "labelled": False}

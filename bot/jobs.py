@@ -92,7 +92,7 @@ async def run_digest(services: Services, *, dry_run: bool = False) -> Outcome:
         channel=where.channel,
         due=due,
         late=due.late(now) and not newly_set,
-        build=lambda session: _weekly(session, services, due=due, now=now),
+        build=lambda session: build_weekly(session, services, due=due, now=now),
         dry_run=dry_run,
     )
 
@@ -110,7 +110,7 @@ async def post_digest_now(services: Services, *, request_id: str, channel: str) 
         due=due,
         late=False,
         build=lambda session: replace(
-            _weekly(session, services, due=due, now=now), snapshot_key=None
+            build_weekly(session, services, due=due, now=now), snapshot_key=None
         ),
         dry_run=False,
     )
@@ -145,7 +145,7 @@ async def run_monthly(services: Services, *, dry_run: bool = False) -> Outcome:
         channel=channel,
         due=due,
         late=due.late(now),
-        build=lambda session: _monthly(session, services, due=due, now=now),
+        build=lambda session: build_monthly(session, services, due=due, now=now),
         dry_run=dry_run,
     )
 
@@ -207,7 +207,7 @@ async def _deliver(
     )
     if outcome.status is Status.SENT:
         try:
-            await in_session(services, _keep_snapshot, services, built)
+            await in_session(services, keep_snapshot, services, built)
         except SQLAlchemyError as error:  # the message is out; next week shows no ▲▼ for these
             logger.warning("%s: state figures not kept (%s)", key, type(error).__name__)
         if built.chart is not None and outcome.message_ts is not None:
@@ -247,7 +247,9 @@ def _this_week(now: datetime, tz: ZoneInfo) -> schedule.Due:
     return schedule.Due(schedule.iso_week(monday), now, start, end)
 
 
-def _weekly(session: Session, services: Services, *, due: schedule.Due, now: datetime) -> Built:
+def build_weekly(
+    session: Session, services: Services, *, due: schedule.Due, now: datetime
+) -> Built:
     """The last full week before the one the digest is posted in, against the week before it."""
     tz = services.settings.timezone
     monday = due.period_start.astimezone(tz).date()
@@ -269,7 +271,9 @@ def _weekly(session: Session, services: Services, *, due: schedule.Due, now: dat
     return Built(digest, _chart(session, now=now, tz=tz, committed=monthly), f"week:{due.period}")
 
 
-def _monthly(session: Session, services: Services, *, due: schedule.Due, now: datetime) -> Built:
+def build_monthly(
+    session: Session, services: Services, *, due: schedule.Due, now: datetime
+) -> Built:
     """The month before the one the report is posted in, against the month before that."""
     tz = services.settings.timezone
     year, month = (int(part) for part in due.period.split("-"))
@@ -386,7 +390,7 @@ def _chart(session: Session, *, now: datetime, tz: ZoneInfo, committed: int) -> 
     )
 
 
-def _keep_snapshot(session: Session, services: Services, built: Built) -> None:
+def keep_snapshot(session: Session, services: Services, built: Built) -> None:
     digest = built.digest
     if built.snapshot_key is None:
         return

@@ -48,9 +48,9 @@ def period_figures(
     with `now` None those are not measured (`point_in_time` False): a past period's state is
     not in the projection, and its digest's snapshot stands in for it.
 
-    `leads_created` leaves duplicates out (they are not new people, as in the funnel), while a
-    breakdown row's `leads` counts every lead created with that value, duplicates too, as the
-    closed-loop report does; `duplicates` says how many that is.
+    `leads_created` and each breakdown row's `leads` leave duplicates out (they are not new
+    people, as in the funnel), so the rows add up to the total the digest shows beside them;
+    `duplicates` says how many came again.
     """
     if end < start:
         raise ValueError("a period ends after it starts")
@@ -138,7 +138,7 @@ def _breakdowns(groups: Sequence[reports.Group]) -> tuple[Breakdown, ...]:
     rows = [
         Breakdown(
             name=group.key if group.key is not None else NO_VALUE,
-            leads=group.figures.leads,
+            leads=group.figures.leads - group.figures.duplicates,
             sales_ready=group.figures.sales_ready,
             accepted=group.figures.accepted,
             rejected=group.figures.rejected,

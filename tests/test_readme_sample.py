@@ -1,0 +1,25 @@
+"""The sample digest in README is what the code builds today, not a picture of an old version."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_readme_shows_the_digest_the_sample_workspace_gets(tmp_path: Path) -> None:
+    chart = tmp_path / "chart.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "examples.sample_digest", str(chart)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Smarketing digest — week of 23 November 2026")
+    assert f"```\n{result.stdout.rstrip()}\n```" in (ROOT / "README.md").read_text()
+    assert chart.read_bytes().startswith(b"\x89PNG")
