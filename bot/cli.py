@@ -101,11 +101,19 @@ def clock() -> None:
 class Job(StrEnum):
     digest = "digest"
     monthly = "monthly"
+    nudges = "nudges"
+    escalations = "escalations"
 
 
 @jobs_cli.command("run")
 def jobs_run(
-    job: Annotated[Job, typer.Argument(help="digest: the weekly digest; monthly: the report.")],
+    job: Annotated[
+        Job,
+        typer.Argument(
+            help="digest: the weekly digest; monthly: the report; nudges: DMs to reps with "
+            "overdue leads; escalations: DMs to their managers."
+        ),
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the message instead of sending it.")
     ] = False,
@@ -122,6 +130,21 @@ def jobs_run(
         raise typer.Exit(2)
     services = _services(settings)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    if job in (Job.nudges, Job.escalations):
+        from bot import follow_up
+
+        work = follow_up.run_nudges if job is Job.nudges else follow_up.run_escalations
+        try:
+            run = asyncio.run(work(services, dry_run=dry_run))
+        finally:
+            services.db.dispose()
+        for text in run.texts:
+            typer.echo(text)
+        err.print(f"{job.value}: {run.describe()}", highlight=False, markup=False)
+        for person, reason in sorted(run.unreachable.items()):
+            err.print(f"  cannot reach {person}: {reason}", highlight=False, markup=False)
+        failed = run.count(jobs.Status.FAILED) + run.count(jobs.Status.WILL_RETRY)
+        raise typer.Exit(1 if failed else 0)
     try:
         outcome = asyncio.run(jobs.JOBS[job.value](services, dry_run=dry_run))
     finally:

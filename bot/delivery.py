@@ -97,10 +97,24 @@ class Outcome:
         return f"{self.status.value}{where}{late}{extra}"
 
 
+OnSent = Callable[[Session], None]
+
+
 async def post_once(
-    services: Services, *, key: str, kind: str, channel: str, late: bool, message: Message
+    services: Services,
+    *,
+    key: str,
+    kind: str,
+    channel: str,
+    late: bool,
+    message: Message,
+    on_sent: OnSent | None = None,
 ) -> Outcome:
-    """Claim `key`, post `message` to `channel`, record the result: at most one post per key."""
+    """Claim `key`, post `message` to `channel`, record the result: at most one post per key.
+
+    `on_sent` records what the message did (leads nudged, breaches escalated) in the same
+    transaction that marks it sent, so the two never disagree.
+    """
     now = services.clock.now()
     claim = await in_session(services, _claim, services, key, kind, channel, late, now)
     if claim is None:
@@ -109,7 +123,7 @@ async def post_once(
         found = await _find_posted(services, channel=channel, key=key, since=claim.since)
         if found is not None:
             logger.info("%s was posted before (found in the channel); recorded as sent", key)
-            await _record_sent(services, key=key, message_ts=found)
+            await _record_sent(services, key=key, message_ts=found, on_sent=on_sent)
             return Outcome(Status.SENT, key, channel, late, found)
     try:
         response = await services.client.chat_postMessage(
@@ -142,7 +156,7 @@ async def post_once(
         logger.warning("%s to %s not confirmed (%s); the next run retries", kind, channel, what)
         return Outcome(Status.WILL_RETRY, key, channel, late, error=what)
     ts = str(response.get("ts") or "")
-    await _record_sent(services, key=key, message_ts=ts)
+    await _record_sent(services, key=key, message_ts=ts, on_sent=on_sent)
     logger.info("%s posted to %s%s", kind, channel, " (late)" if late else "")
     return Outcome(Status.SENT, key, channel, late, ts)
 
@@ -219,13 +233,15 @@ async def _find_posted(
         return None
 
 
-async def _record_sent(services: Services, *, key: str, message_ts: str) -> None:
+async def _record_sent(
+    services: Services, *, key: str, message_ts: str, on_sent: OnSent | None = None
+) -> None:
     """Mark sent, retrying while the database is briefly away: the message is out, and the
     record is what keeps the next run from posting it again."""
     delay = RECORD_BACKOFF
     for attempt in range(1, RECORD_ATTEMPTS + 1):
         try:
-            await in_session(services, _mark_sent, services, key, message_ts)
+            await in_session(services, _mark_sent, services, key, message_ts, on_sent)
             return
         except SQLAlchemyError as error:
             if attempt == RECORD_ATTEMPTS:
@@ -243,10 +259,14 @@ async def _record_sent(services: Services, *, key: str, message_ts: str) -> None
             delay *= 2
 
 
-def _mark_sent(session: Session, services: Services, key: str, message_ts: str) -> None:
-    deliveries.mark_sent(
+def _mark_sent(
+    session: Session, services: Services, key: str, message_ts: str, on_sent: OnSent | None
+) -> None:
+    marked = deliveries.mark_sent(
         session, key=key, claimant=CLAIMANT, now=services.clock.now(), message_ts=message_ts
     )
+    if marked and on_sent is not None:
+        on_sent(session)
     session.commit()
 
 

@@ -15,8 +15,9 @@ from datetime import datetime, time, tzinfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot import jobs
+from bot import follow_up, jobs
 from bot.services import Services
 from domain.schedule import DigestSchedule
 from storage.schedules import digest_settings
@@ -64,6 +65,14 @@ class Clockwork:
             id="catch_up",
             next_run_time=datetime.now(self.tz),  # at once: what was missed while down
         )
+        add(
+            self._follow_up,
+            IntervalTrigger(
+                minutes=self.services.settings.smarketing_nudge_minutes, timezone=self.tz
+            ),
+            id="follow_up",
+            next_run_time=datetime.now(self.tz),
+        )
         add(self.follow_schedule, IntervalTrigger(seconds=SCHEDULE_CHECK_SECONDS), id="schedule")
         self.scheduler.start()
         logger.info(
@@ -80,6 +89,18 @@ class Clockwork:
         for outcome in await jobs.run_due(self.services):
             if outcome.status not in (jobs.Status.NOT_DUE, jobs.Status.ALREADY_SENT):
                 logger.info("scheduled run: %s", outcome.describe())
+
+    async def _follow_up(self) -> None:
+        """Escalations first (they look at the state before this run's nudges), then nudges;
+        a failure of one is logged and does not stop the other."""
+        for job in (follow_up.run_escalations, follow_up.run_nudges):
+            try:
+                run = await job(self.services)
+            except SQLAlchemyError as error:
+                logger.warning("%s: the database did not answer (%s)", job.__name__, error)
+                continue
+            if run.planned or run.unreachable:
+                logger.info("%s: %s", job.__name__, run.describe())
 
     async def _read_schedule(self) -> DigestSchedule:
         def read() -> DigestSchedule:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     smarketing_ingest_token: SecretStr | None = None
     smarketing_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     smarketing_scheduler: Literal["on", "off"] = "on"
+    # How often the nudge and escalation jobs run.
+    smarketing_nudge_minutes: int = Field(default=15, ge=1, le=240)
     # Funnel fallbacks while there is no history of won leads (DESIGN §2, "Funnel actuals").
     smarketing_default_deal_size: float = Field(default=1000, gt=0)
     smarketing_default_conversion_rate: float = Field(default=0.04, gt=0, le=1)

@@ -236,3 +236,19 @@ class FiguresSnapshot(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
     taken_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class FollowUp(SQLModel, table=True):
+    """What the bot did about one lead's follow-up: when its rep was last nudged, whether it is
+    snoozed, which breach was escalated. Kept apart from the projection, which is rebuilt from
+    the event log and knows nothing of messages."""
+
+    __tablename__ = "follow_up"
+
+    lead_external_id: str = Field(primary_key=True, max_length=255)
+    last_nudged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    snoozes: int = 0
+    escalated_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
