@@ -217,7 +217,8 @@ async def _zones(
     zones: dict[str, tzinfo] = {}
     for person in sorted(people):
         member = known.get(person)
-        if member is not None and member.deactivated:
+        if member is not None and member.deactivated and now - member.updated_at < ZONE_FRESH_FOR:
+            # Slack said lately that this person cannot be reached; asked again after a day.
             run.unreachable[person] = "deactivated"
             continue
         if member is not None and member.tz and now - member.updated_at < ZONE_FRESH_FOR:
@@ -255,9 +256,10 @@ async def _ask_zone(
     tz_name = str(user.get("tz") or "UTC")
 
     def remember(session: Session) -> None:
-        members.upsert_member(
+        member = members.upsert_member(
             session, slack_user_id=person, now=now, tz=tz_name, name=user.get("real_name")
         )
+        member.deactivated = False  # reachable again (reactivated, or a passing failure)
         session.commit()
 
     await in_session(services, remember)

@@ -28,7 +28,7 @@ from bot.views.lead import lead_label, shown, touch_logged
 from commands.digest import delivery_overview
 from commands.lead import LeadRequest, event_for, refused
 from domain.cadence import SalesSla
-from storage import leads, members, reports, workspace
+from storage import follow_up, leads, members, reports, workspace
 from storage.models import Lead
 
 logger = logging.getLogger("smarketing.home")
@@ -103,6 +103,11 @@ async def gather_home(services: Services, user_id: str, *, notice: str | None = 
             mine = _my_leads(session, user_id=user_id, now=now, tz=tz)
             marketing, channels = _marketing(session, now=now, tz=tz) if admin else (None, None)
             problems = delivery_overview(session, services.settings).problems if admin else []
+            unreachable = (
+                [m.slack_user_id for m in follow_up.unreachable_reps(session, limit=20)]
+                if admin
+                else []
+            )
             return views.Home(
                 now=now,
                 mine=mine if _works_leads(mine) or not (team or admin) else None,
@@ -111,6 +116,7 @@ async def gather_home(services: Services, user_id: str, *, notice: str | None = 
                 channels=channels,
                 notice=notice,
                 delivery_problems=problems,
+                unreachable_rep_ids=unreachable,
             )
 
     return await services.in_thread(read)

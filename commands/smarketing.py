@@ -37,7 +37,7 @@ from commands.parsing import ParseError, parse_amount, parse_period
 from domain.cadence import SalesSla
 from domain.funnel import Period
 from domain.sla import MarketingSla
-from storage import events, members, workspace
+from storage import events, follow_up, members, workspace
 
 logger = logging.getLogger("smarketing.commands.smarketing")
 
@@ -665,6 +665,11 @@ async def show_settings(services: Services) -> Message:
                 monthly_channel=scheduled.monthly_channel,
                 monthly_channel_configured=scheduled.monthly_channel_configured,
                 delivery_problems=scheduled.problems,
+                escalation_admin=min(services.settings.smarketing_admins, default=None),
+                unreachable_rep_ids=[
+                    member.slack_user_id
+                    for member in follow_up.unreachable_reps(session, limit=UNMANAGED_SHOWN)
+                ],
             )
 
     return settings_message(await services.in_thread(read))

@@ -30,7 +30,7 @@ from slack_sdk.models.views import View
 from bot.sla_report import MarketingSide, SalesSide
 from bot.views.format import format_amount, slack_date
 from bot.views.lead import shown
-from bot.views.targets import DeliveryProblem, delivery_warning
+from bot.views.targets import DeliveryProblem, delivery_warning, unreachable_text
 from domain.cadence import SalesSla
 from domain.sla import SalesCounts
 from storage.models import Lead
@@ -78,6 +78,7 @@ class Home:
     notice: str | None = None  # what the last button did, shown on top until the next refresh
     # For admins: a digest or report Slack refused for good, shown first until one is posted.
     delivery_problems: Sequence[DeliveryProblem] = ()
+    unreachable_rep_ids: Sequence[str] = ()  # for admins: reps Slack cannot message
 
 
 # ---------------------------------------------------------------- button values
@@ -373,6 +374,8 @@ def home_view(home: Home) -> View:
     blocks: list[Block] = [
         SectionBlock(text=_text(delivery_warning(problem))) for problem in home.delivery_problems
     ]
+    if home.unreachable_rep_ids:
+        blocks.append(SectionBlock(text=_text(unreachable_text(list(home.unreachable_rep_ids)))))
     if home.notice:
         blocks.append(SectionBlock(text=_text(home.notice)))
     for part in parts:

@@ -239,6 +239,9 @@ class WorkspaceSettings:
     monthly_channel: str | None = None  # SMARKETING_MANAGEMENT_CHANNEL, else the digest's
     monthly_channel_configured: bool = False  # from SMARKETING_MANAGEMENT_CHANNEL
     delivery_problems: list[DeliveryProblem] = field(default_factory=list)
+    # Escalations of reps without a manager go to this admin (the first of SMARKETING_ADMINS).
+    escalation_admin: str | None = None
+    unreachable_rep_ids: list[str] = field(default_factory=list)  # Slack cannot message them
 
 
 def _count(value: int, one: str, many: str | None = None) -> str:
@@ -292,6 +295,10 @@ def settings_message(shown: WorkspaceSettings) -> Message:
     blocks.append(SectionBlock(text=MarkdownTextObject(text=_teams_text(shown))))
     if shown.unmanaged_reps:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_unmanaged_text(shown))))
+    if shown.unreachable_rep_ids:
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=unreachable_text(shown.unreachable_rep_ids)))
+        )
     if shown.changes:
         history = [
             f"• {slack_date(change.at)} <@{change.by}> {change.what}: "
@@ -361,8 +368,8 @@ def _people(ids: list[str], total: int, *, budget: int) -> str:
 def _teams_text(shown: WorkspaceSettings) -> str:
     if not shown.managers:
         return (
-            "*Managers:* none set yet, so overdue follow-ups escalate to no one: an admin sets "
-            f"one with `{MANAGER_EXAMPLE}`"
+            f"*Managers:* none set yet, so overdue follow-ups escalate to {_fallback(shown)}: "
+            f"an admin sets one with `{MANAGER_EXAMPLE}`"
         )
     title = "*Managers and their reps*"
     lines: list[str] = []
@@ -379,11 +386,28 @@ def _teams_text(shown: WorkspaceSettings) -> str:
     return "\n".join([title, *lines])
 
 
+def _fallback(shown: WorkspaceSettings) -> str:
+    """Who hears about the follow-ups of reps without a manager."""
+    if shown.escalation_admin is None:
+        return "no one (or list admins in SMARKETING_ADMINS)"
+    return f"the admin <@{shown.escalation_admin}>"
+
+
+def unreachable_text(rep_ids: list[str], *, total: int | None = None) -> str:
+    """Reps the bot cannot message: they left the workspace, or Slack refuses their DMs."""
+    count = total if total is not None else len(rep_ids)
+    title = (
+        f":warning: *Reps Slack cannot reach ({count:,}):* they left the workspace or cannot "
+        "get messages, so their overdue leads are not nudged; reassign their leads in the CRM.\n"
+    )
+    return title + _people(rep_ids, count, budget=_SECTION_BUDGET - len(title) - 30)
+
+
 def _unmanaged_text(shown: WorkspaceSettings) -> str:
     count = shown.unmanaged_reps
     title = (
         f"*Reps with leads in work and no manager ({count:,}):* their overdue follow-ups "
-        f"escalate to no one; set with `{MANAGER_EXAMPLE}`\n"
+        f"escalate to {_fallback(shown)}; set with `{MANAGER_EXAMPLE}`\n"
     )
     budget = _SECTION_BUDGET - len(title) - 30
     return title + _people(shown.unmanaged_rep_ids, count, budget=budget)

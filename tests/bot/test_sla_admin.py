@@ -549,8 +549,9 @@ def test_settings_name_the_reps_who_own_leads_in_work_but_have_no_manager(
     shown = settings_shown(people)
 
     assert (
-        "*Reps with leads in work and no manager (2):* their overdue follow-ups escalate to no "
-        f"one; set with `/smarketing manager @rep @manager`\n<@{OTHER_REP}>, <@U0CAT>"
+        "*Reps with leads in work and no manager (2):* their overdue follow-ups escalate to the "
+        f"admin <@{CONFIGURED_ADMIN}>; set with `/smarketing manager @rep @manager`"
+        f"\n<@{OTHER_REP}>, <@U0CAT>"
     ) in shown
     assert "U0DAN" not in shown
 
@@ -559,8 +560,8 @@ def test_settings_before_any_reporting_line_say_how_to_set_one(people: RunningAp
     shown = settings_shown(people)
 
     assert (
-        "*Managers:* none set yet, so overdue follow-ups escalate to no one: an admin sets one "
-        "with `/smarketing manager @rep @manager`"
+        "*Managers:* none set yet, so overdue follow-ups escalate to the admin "
+        f"<@{CONFIGURED_ADMIN}>: an admin sets one with `/smarketing manager @rep @manager`"
     ) in shown
     assert "no manager (" not in shown
 
