@@ -8,7 +8,7 @@ which breach), each person with their time zone, and `now` is an argument.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -101,7 +101,7 @@ def plan_nudges(
     leads: Iterable[FollowUpLead],
     *,
     now: datetime,
-    zones: dict[str, tzinfo],
+    zones: Mapping[str, tzinfo],
     morning: timedelta,
 ) -> list[Nudge]:
     """One nudge per rep who is at work now and has overdue leads not nudged in 24 h and not
@@ -166,13 +166,14 @@ def plan_escalations(
     *,
     now: datetime,
     escalate_after: timedelta,
-    managers: dict[str, str | None],
+    managers: Mapping[str, str | None],
     admins: Sequence[str],
-    zones: dict[str, tzinfo],
+    zones: Mapping[str, tzinfo],
 ) -> list[Escalation]:
     """Leads overdue longer than `escalate_after` (or snoozed for the third time) and not yet
     escalated for this breach, grouped by rep under each rep's manager — or the first admin
-    when a rep has none. Managers are reached in their working hours, like reps."""
+    (other than the rep) when a rep has none. Managers are reached in their working hours,
+    like reps."""
     by_manager: dict[tuple[str, bool], dict[str, list[FollowUpLead]]] = {}
     for lead in leads:
         if not lead.overdue(now) or lead.escalated():
@@ -181,7 +182,10 @@ def plan_escalations(
             continue
         manager = managers.get(lead.owner_id)
         to_admin = manager is None
-        recipient = manager if manager is not None else (admins[0] if admins else None)
+        if manager is None:  # an admin hears, but never about their own leads
+            recipient = next((admin for admin in admins if admin != lead.owner_id), None)
+        else:
+            recipient = manager
         if recipient is None or recipient == lead.owner_id:
             continue
         tz = zones.get(recipient)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from domain.follow_up import FollowUpLead
@@ -21,9 +22,25 @@ CHUNK = 900
 
 
 def due_before(session: Session, *, until: datetime) -> list[FollowUpLead]:
-    """Every lead in work with an owner whose next touch is due before `until`."""
-    rows = session.exec(
-        select(Lead, FollowUp)
+    """Every lead in work with an owner whose next touch is due before `until`.
+
+    Only the columns a nudge shows are read (not whole rows): a run over 10k overdue leads
+    holds 10k small tuples, not 10k ORM objects.
+    """
+    rows = session.execute(
+        sa_select(
+            col(Lead.external_id),
+            col(Lead.owner_id),
+            col(Lead.name),
+            col(Lead.company),
+            col(Lead.grade),
+            col(Lead.touches),
+            col(Lead.next_touch_due),
+            col(FollowUp.last_nudged_at),
+            col(FollowUp.snoozed_until),
+            col(FollowUp.snoozes),
+            col(FollowUp.escalated_since),
+        )
         .join(FollowUp, col(FollowUp.lead_external_id) == col(Lead.external_id), isouter=True)
         .where(
             col(Lead.status).in_(IN_WORK),
@@ -32,25 +49,34 @@ def due_before(session: Session, *, until: datetime) -> list[FollowUpLead]:
             col(Lead.grade) != Grade.AVOID.value,
         )
     )
-    found = []
-    for lead, record in rows:
-        assert lead.owner_id is not None and lead.next_touch_due is not None
-        found.append(
-            FollowUpLead(
-                external_id=lead.external_id,
-                owner_id=lead.owner_id,
-                name=lead.name,
-                company=lead.company,
-                grade=lead.grade,
-                touches=lead.touches,
-                next_touch_due=lead.next_touch_due,
-                last_nudged_at=record.last_nudged_at if record else None,
-                snoozed_until=record.snoozed_until if record else None,
-                snoozes=record.snoozes if record else 0,
-                escalated_since=record.escalated_since if record else None,
-            )
+    return [
+        FollowUpLead(
+            external_id=external_id,
+            owner_id=owner_id,
+            name=name,
+            company=company,
+            grade=grade,
+            touches=touches,
+            next_touch_due=next_touch_due,
+            last_nudged_at=last_nudged_at,
+            snoozed_until=snoozed_until,
+            snoozes=snoozes or 0,
+            escalated_since=escalated_since,
         )
-    return found
+        for (
+            external_id,
+            owner_id,
+            name,
+            company,
+            grade,
+            touches,
+            next_touch_due,
+            last_nudged_at,
+            snoozed_until,
+            snoozes,
+            escalated_since,
+        ) in rows
+    ]
 
 
 def _records(session: Session, lead_ids: Sequence[str], *, at: datetime) -> list[FollowUp]:
