@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 import commands
-from bot import events_api, home
+from bot import events_api, follow_up_actions, home
 from bot.clock import Clock, SystemClock
 from bot.services import Services
 from bot.settings import Settings
@@ -39,6 +39,7 @@ def create_bolt_app(services: Services) -> AsyncApp:
     )
     commands.register(app, services)
     home.register(app, services)
+    follow_up_actions.register(app, services)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
