@@ -10,6 +10,9 @@ Every size and job is measured in a fresh process: first a cold build (new proce
 connection, the database file dropped from the OS page cache), then RUNS warm builds, then one
 build under tracemalloc. A build is what `run_digest`/`run_monthly` do before posting: the
 figures from storage plus the digest (`build_weekly`/`build_monthly`), the message, and the chart.
+
+`python -m bench` measures the weekly build with the same `measure` (`run_child`), on SQLite or
+PostgreSQL; on PostgreSQL "cold" means a new process and connection (its buffers stay warm).
 """
 
 from __future__ import annotations
@@ -36,10 +39,11 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
 from bench.workspace import Scale, lead_events
 
-END = datetime(2026, 11, 1, tzinfo=UTC)  # as bench.ingest_probe: a year of history before it
+END = datetime(2026, 11, 1, tzinfo=UTC)  # a year of history before it
 WEEKLY_AT = datetime(2026, 10, 26, 9, 5, tzinfo=UTC)  # a Monday: reports 19–25 October
 MONTHLY_AT = datetime(2026, 10, 1, 9, 5, tzinfo=UTC)  # first working day: reports September
 RUNS = 7
@@ -52,7 +56,7 @@ JOBS = ("weekly", "monthly")
 @dataclass
 class Statement:
     sql: str
-    parameters: list[Any]
+    parameters: Any  # as the driver had them: a list (SQLite) or a dict (psycopg)
     caller: str
     plan: list[str] = field(default_factory=list)
     replay_ms: float = 0.0  # median of REPLAYS standalone runs, rows fetched
@@ -142,7 +146,7 @@ def _generate(path: Path, scale: Scale) -> None:
     started = time.perf_counter()
     total = asyncio.run(store_all())
     with db.session() as session:
-        # A target, as in bench.latency_probe, so the digest computes its goal too.
+        # A target, as the suite sets (bench.workspace.add_people), so the digest has a goal.
         workspace.set_revenue_target(
             session, amount=Decimal(5_000_000), period="year", by="UBENCH", at=END
         )
@@ -193,8 +197,11 @@ def _evict(path: Path) -> None:
                 os.close(fd)
 
 
-def measure(path: Path, job: str, leads: int, events: int) -> Measured:
-    """One job on one workspace, in this (fresh) process."""
+def measure(
+    database_url: str, job: str, leads: int, events: int, at: datetime | None = None
+) -> Measured:
+    """One job on one workspace, in this (fresh) process; `at`: when it runs (default: the
+    probe's WEEKLY_AT or MONTHLY_AT)."""
     from bot.chart import render_pace_chart
     from bot.jobs import build_monthly, build_weekly
     from bot.services import Services
@@ -203,10 +210,11 @@ def measure(path: Path, job: str, leads: int, events: int) -> Measured:
     from domain import schedule
     from storage.db import Database
 
-    url = f"sqlite:///{path}"
+    url = database_url
+    sqlite = make_url(url).get_backend_name() == "sqlite"
     settings = load_settings(None, database_url=url, smarketing_timezone="UTC")
     db = Database(url)
-    now = WEEKLY_AT if job == "weekly" else MONTHLY_AT
+    now = at or (WEEKLY_AT if job == "weekly" else MONTHLY_AT)
     services = Services(settings, db, _Fixed(now), AsyncWebClient(token="xoxb-bench"))
     if job == "weekly":
         weekly_due = schedule.digest_due(schedule.DigestSchedule(), now=now, tz=settings.timezone)
@@ -223,7 +231,8 @@ def measure(path: Path, job: str, leads: int, events: int) -> Measured:
 
     def before(conn: Any, cursor: Any, text: str, parameters: Any, *_: Any) -> None:
         if sql["labelled"]:
-            statements.append(Statement(text, list(parameters), _caller()))
+            shown = dict(parameters) if isinstance(parameters, dict) else list(parameters)
+            statements.append(Statement(text, shown, _caller()))
         sql["count"] += 1
         conn.info["started"] = time.perf_counter()
 
@@ -258,8 +267,9 @@ def measure(path: Path, job: str, leads: int, events: int) -> Measured:
         }
         return {"sql": float(sql["seconds"]) * 1000, **phases, "total": sum(phases.values())}
 
-    _evict(path)
-    sqlite_library = _sqlite_library()
+    if sqlite:
+        _evict(Path(make_url(url).database or ""))
+    sqlite_library = _sqlite_library() if sqlite else None
     if sqlite_library is not None:
         sqlite_library.sqlite3_memory_highwater(1)
     rss = {"start": _memory()}
@@ -291,7 +301,7 @@ def measure(path: Path, job: str, leads: int, events: int) -> Measured:
         build_job(session, services, due=due, now=now)
     event.remove(db.engine, "before_cursor_execute", before)
     event.remove(db.engine, "after_cursor_execute", after)
-    _explain(db, statements)
+    _explain(db, statements, sqlite=sqlite)
     db.dispose()
     return Measured(
         job=job,
@@ -323,25 +333,29 @@ def _caller() -> str:
     return "?"
 
 
-def _explain(db: Any, statements: list[Statement]) -> None:
+def _explain(db: Any, statements: list[Statement], *, sqlite: bool = True) -> None:
     """Each statement's plan, and its cost run alone (rows fetched) on a warm connection."""
     raw = db.engine.raw_connection()
     try:
         cursor = raw.cursor()
         for statement in statements:
-            rows = cursor.execute(
-                "EXPLAIN QUERY PLAN " + statement.sql, statement.parameters
-            ).fetchall()
-            depth: dict[int, int] = {0: -1}
-            for node, parent, _unused, detail in rows:
-                depth[node] = depth.get(parent, -1) + 1
-                statement.plan.append("  " * depth[node] + str(detail))
+            if sqlite:
+                cursor.execute("EXPLAIN QUERY PLAN " + statement.sql, statement.parameters)
+                depth: dict[int, int] = {0: -1}
+                for node, parent, _unused, detail in cursor.fetchall():
+                    depth[node] = depth.get(parent, -1) + 1
+                    statement.plan.append("  " * depth[node] + str(detail))
+            else:
+                cursor.execute("EXPLAIN " + statement.sql, statement.parameters)
+                statement.plan.extend(str(line) for (line,) in cursor.fetchall())
             times = []
             for _ in range(REPLAYS):
                 started = time.perf_counter()
-                cursor.execute(statement.sql, statement.parameters).fetchall()
+                cursor.execute(statement.sql, statement.parameters)
+                cursor.fetchall()
                 times.append((time.perf_counter() - started) * 1000)
             statement.replay_ms = statistics.median(times)
+        raw.rollback()
     finally:
         raw.close()
 
@@ -358,7 +372,8 @@ def _full_scans(statement: Statement) -> list[str]:
     return [
         line.strip()
         for line in statement.plan
-        if line.strip().startswith("SCAN ") and line.strip().split()[1] in ("lead", "lead_event")
+        if (line.strip().startswith("SCAN ") and line.strip().split()[1] in ("lead", "lead_event"))
+        or any(f"Seq Scan on {table} " in line + " " for table in ("lead", "lead_event"))
     ]
 
 
@@ -419,7 +434,9 @@ def _report(results: list[Measured]) -> None:
         print(f"  ms: {times}")
 
 
-def _run_child(path: Path, job: str, leads: int, events: int) -> Measured:
+def run_child(
+    database_url: str, job: str, leads: int, events: int, at: datetime | None = None
+) -> Measured:
     """Measure in a fresh interpreter, so cold timings and RSS start from nothing."""
     child = subprocess.run(
         [
@@ -427,10 +444,11 @@ def _run_child(path: Path, job: str, leads: int, events: int) -> Measured:
             "-m",
             "bench.digest_probe",
             "measure",
-            str(path),
+            database_url,
             job,
             str(leads),
             str(events),
+            *([at.isoformat()] if at is not None else []),
         ],
         check=True,
         stdout=subprocess.PIPE,
@@ -450,7 +468,8 @@ def _sizes(arguments: list[str]) -> Iterator[tuple[int, int]]:
 def main() -> None:
     if sys.argv[1:2] == ["measure"]:
         where, which, lead_count, event_count = sys.argv[2:6]
-        measured = measure(Path(where), which, int(lead_count), int(event_count))
+        at = datetime.fromisoformat(sys.argv[6]) if len(sys.argv) > 6 else None
+        measured = measure(where, which, int(lead_count), int(event_count), at)
         print(json.dumps(asdict(measured), default=str))
         return
     stamp = "%a %Y-%m-%d %H:%M UTC"
@@ -464,7 +483,7 @@ def main() -> None:
         size_mib = path.stat().st_size / 2**20
         print(f"{path} ({size_mib:,.0f} MiB)", flush=True)
         for job in JOBS:
-            result = _run_child(path, job, leads, events)
+            result = run_child(f"sqlite:///{path}", job, leads, events)
             print(f"  {job}: median total {statistics.median(result.warm['total']):.1f} ms")
             results.append(result)
     _report(results)

@@ -1,13 +1,19 @@
 """A reproducible synthetic workspace: reps, campaigns and the lead events a CRM would send,
-with realistic skew (a few campaigns and reps hold most leads)."""
+with realistic skew (a few campaigns and reps hold most leads); its people and target."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
+
+TEAM_SIZE = 50  # reps per manager: manager 0 has reps 0–49, the busiest (the skew favours them)
+REVENUE_TARGET = Decimal(5_000_000)  # a year's, so /leads-needed and the digest show a goal
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,24 @@ class Scale:
 
 def rep_id(n: int) -> str:
     return f"U{n:08d}"
+
+
+def manager_id(n: int) -> str:
+    return f"UMGR{n:04d}"
+
+
+def manager_of(rep: int) -> str:
+    return manager_id(rep // TEAM_SIZE)
+
+
+def manager_count(scale: Scale) -> int:
+    return -(-scale.reps // TEAM_SIZE)
+
+
+def history_end(today: date) -> datetime:
+    """Where the generated year of history ends: noon the day before `today` (UTC), so that
+    even an assignment made hours after a lead's creation lies in the past when the app runs."""
+    return datetime.combine(today, time(0), UTC) - timedelta(hours=12)
 
 
 def _skewed(rng: random.Random, count: int) -> int:
@@ -96,3 +120,61 @@ def lead_events(scale: Scale, *, seed: int = 1, end: datetime) -> Iterator[dict[
                 event |= {"type": "lead.lost", "reason": "went quiet"}
             yield event
             emitted += 1
+
+
+def add_people(database_url: str, scale: Scale, *, now: datetime) -> None:
+    """Reps (UTC, each with a manager) and their managers in the members table, and a revenue
+    target: what /sla-status team, App Home and the digest read beside the leads."""
+    from storage import members, workspace
+    from storage.db import Database
+
+    db = Database(database_url)
+    try:
+        with db.session() as session:
+            if workspace.revenue_target(session) is None:
+                workspace.set_revenue_target(
+                    session, amount=REVENUE_TARGET, period="year", by="UBENCH", at=now
+                )
+            for n in range(scale.reps):
+                rep = members.upsert_member(
+                    session, slack_user_id=rep_id(n), now=now, tz="UTC", name=f"Rep {n}"
+                )
+                rep.manager_id = manager_of(n)
+            for m in range(manager_count(scale)):
+                members.upsert_member(
+                    session, slack_user_id=manager_id(m), now=now, tz="UTC", name=f"Manager {m}"
+                )
+    finally:
+        db.dispose()
+
+
+def fill_in_process(database_url: str, scale: Scale, *, end: datetime, batch: int = 500) -> int:
+    """Store the workspace's events through the app's own ingestion (`bot.ingest.ingest`, the
+    code behind POST /api/events) without HTTP; the database must be migrated. Events stored."""
+    from bot.clock import SystemClock
+    from bot.events_api import parse_events
+    from bot.ingest import ingest
+    from bot.services import Services
+    from bot.settings import load_settings
+    from bot.slack_client import create_client
+    from storage.db import Database
+
+    db = Database(database_url)
+    settings = load_settings(None, database_url=database_url, smarketing_timezone="UTC")
+    services = Services(settings, db, SystemClock(), create_client(settings))
+
+    async def store_all() -> int:
+        stream = lead_events(scale, end=end)
+        total = 0
+        while events := list(itertools.islice(stream, batch)):
+            parsed, problems = parse_events({"events": events})
+            if problems:
+                raise RuntimeError(f"generated events refused: {problems[:3]}")
+            await ingest(services, parsed, origin="api")
+            total += len(events)
+        return total
+
+    try:
+        return asyncio.run(store_all())
+    finally:
+        db.dispose()
