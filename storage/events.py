@@ -65,23 +65,6 @@ def store_events(
             fresh.append(event)
     if not fresh:
         return result
-    session.execute(
-        insert(LeadEvent),
-        [
-            {
-                "event_id": event.event_id,
-                "type": event.type,
-                "lead_external_id": event.lead_external_id,
-                "occurred_at": event.occurred_at,
-                "received_at": now,
-                "origin": event.origin,
-                "actor_id": event.actor_id,
-                "payload": event.payload,
-            }
-            for event in fresh
-        ],
-    )
-    result.stored = [event.event_id for event in fresh]
 
     by_lead: dict[str, list[NewEvent]] = defaultdict(list)
     for event in fresh:
@@ -99,8 +82,33 @@ def store_events(
         for event in sorted(lead_events, key=lambda e: e.occurred_at):
             state = apply(state, event.fact, rules)
         states[external_id] = state
-    for external_id, facts in _facts_by_lead(session, replay):
+    # A lead to re-fold: its history from the log as it was before this batch (for a new lead
+    # usually nothing, found through the index without reading a row), then this batch's
+    # events in the order received — the log's order, since they are stored in that order
+    # next. A stable sort by time keeps ties in that order, as `_facts_by_lead` does.
+    earlier = dict(_facts_by_lead(session, replay))
+    for external_id in replay:
+        facts = earlier.get(external_id, []) + [event.fact for event in by_lead[external_id]]
+        facts.sort(key=lambda fact: fact.occurred_at)
         states[external_id] = fold(external_id, facts, rules)
+
+    session.execute(
+        insert(LeadEvent),
+        [
+            {
+                "event_id": event.event_id,
+                "type": event.type,
+                "lead_external_id": event.lead_external_id,
+                "occurred_at": event.occurred_at,
+                "received_at": now,
+                "origin": event.origin,
+                "actor_id": event.actor_id,
+                "payload": event.payload,
+            }
+            for event in fresh
+        ],
+    )
+    result.stored = [event.event_id for event in fresh]
 
     for external_id, lead_events in by_lead.items():
         if states.get(external_id, LeadState(external_id)).created_at is None:
