@@ -3,39 +3,53 @@
 Each run plans from the projection (domain/follow_up.py), then sends one direct message per
 person through `bot.delivery.post_once`: the key names the person, the day and the leads, so
 a second run or a second copy planning the same message posts it once, and the leads it
-lists are recorded as nudged (or escalated) in the same transaction that marks it sent. One
-person Slack cannot reach (left the workspace, DMs closed) is logged and remembered, and the
-run goes on for everyone else. Sends go one after another: Slack's 429s are waited out
-(Retry-After) by the client's retry handler, so a run with thousands of people slows down
-rather than fails.
+lists are recorded as nudged (or escalated) in the same transaction that marks it sent. A
+message that may have reached Slack unconfirmed (a send that timed out) is looked for in the
+DM before the next run plans, so its leads are not listed again even when the set changed
+meanwhile and the new message gets another key. One person Slack cannot reach (left the
+workspace, DMs closed) is logged and remembered, and the run goes on for everyone else.
+Sends go one after another: Slack's 429s are waited out (Retry-After) by the client's retry
+handler, so a run with thousands of people slows down rather than fails.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.delivery import OnSent, Outcome, Status, in_session, post_once
+from bot.delivery import (
+    CLAIMANT,
+    HISTORY_MARGIN,
+    OnSent,
+    Outcome,
+    Status,
+    in_session,
+    post_once,
+)
+from bot.delivery import _find_posted as find_posted
 from bot.services import Services
 from bot.views.follow_up import escalation_message, nudge_message
 from bot.views.messages import Message
 from domain.cadence import SalesSla
 from domain.follow_up import (
+    RENUDGE_AFTER,
     Escalation,
     FollowUpLead,
     Nudge,
     batch_key,
+    batch_recipient,
     plan_escalations,
     plan_nudges,
 )
-from storage import follow_up, members, workspace
+from storage import deliveries, follow_up, members, workspace
 
 logger = logging.getLogger("smarketing.follow_up")
 
@@ -68,11 +82,27 @@ async def run_nudges(services: Services, *, dry_run: bool = False) -> FollowUpRu
     """One DM per rep at work with overdue leads not nudged in 24 h (plus, on the morning's
     first run, the touches due later today)."""
     now = services.clock.now()
-    sla, leads = await in_session(services, _read_leads, now + timedelta(days=1))
+    until = now + timedelta(days=1)
+    sla, leads = await in_session(services, _read_leads, until)
     run = FollowUpRun()
     zones = await _zones(services, {lead.owner_id for lead in leads}, run, now=now)
     morning = timedelta(minutes=services.settings.smarketing_nudge_minutes)
-    nudges = plan_nudges(leads, now=now, zones=zones, morning=morning)
+    busy: set[str] = set()
+    if not dry_run:
+
+        def listed(moment: datetime, rep: str) -> list[FollowUpLead]:
+            theirs = [lead for lead in leads if lead.owner_id == rep]
+            planned = plan_nudges(theirs, now=moment, zones=zones, morning=morning)
+            return [lead for nudge in planned for lead in nudge.overdue]
+
+        busy, found = await _settle(services, run, kind=NUDGE, now=now, listed=listed)
+        if found:  # their leads are nudged now: read them again
+            sla, leads = await in_session(services, _read_leads, until)
+    nudges = [
+        nudge
+        for nudge in plan_nudges(leads, now=now, zones=zones, morning=morning)
+        if nudge.rep_id not in busy
+    ]
     run.planned = len(nudges)
     for nudge in nudges:
         message = nudge_message(nudge, sla=sla)
@@ -81,10 +111,9 @@ async def run_nudges(services: Services, *, dry_run: bool = False) -> FollowUpRu
             continue
         day = now.astimezone(zones[nudge.rep_id]).date()
         key = batch_key(NUDGE, nudge.rep_id, [*nudge.overdue, *nudge.due_today], day)
-        nudged = [lead.external_id for lead in nudge.overdue]
 
-        def record(session: Session, nudged: Sequence[str] = nudged) -> None:
-            follow_up.record_nudged(session, lead_ids=nudged, at=now)
+        def record(session: Session, nudged: Sequence[FollowUpLead] = nudge.overdue) -> None:
+            _record(NUDGE, session, nudged, now)
 
         await _send(
             services, run, person=nudge.rep_id, key=key, kind=NUDGE, message=message, on_sent=record
@@ -93,24 +122,43 @@ async def run_nudges(services: Services, *, dry_run: bool = False) -> FollowUpRu
 
 
 async def run_escalations(services: Services, *, dry_run: bool = False) -> FollowUpRun:
-    """One DM per manager (or admin, for reps without one) listing, by rep, the leads overdue
-    longer than the sales SLA's E hours, or snoozed a third time; once per lead and breach."""
+    """One DM per manager (or admin, for reps without one or whose manager left) listing, by
+    rep, the leads overdue longer than the sales SLA's E hours, or snoozed a third time; once
+    per lead and breach."""
     now = services.clock.now()
     sla, leads = await in_session(services, _read_leads, now)
     owners = {lead.owner_id for lead in leads}
     managers = await in_session(services, _managers, owners)
-    admins = sorted(services.settings.smarketing_admins)
     run = FollowUpRun()
-    recipients = {m for m in managers.values() if m is not None} | set(admins[:1])
+    recipients = {m for m in managers.values() if m is not None}
+    recipients |= services.settings.smarketing_admins
     zones = await _zones(services, recipients, run, now=now)
-    escalations = plan_escalations(
-        leads,
-        now=now,
-        escalate_after=timedelta(hours=sla.escalate_after_hours),
-        managers=managers,
-        admins=admins,
-        zones=zones,
-    )
+    # A manager Slack cannot reach (they left) is as good as none: an admin hears instead.
+    managers = {rep: None if m in run.unreachable else m for rep, m in managers.items()}
+    admins = sorted(services.settings.smarketing_admins - set(run.unreachable))
+    escalate_after = timedelta(hours=sla.escalate_after_hours)
+
+    def plan(moment: datetime, leads: Sequence[FollowUpLead]) -> list[Escalation]:
+        return plan_escalations(
+            leads,
+            now=moment,
+            escalate_after=escalate_after,
+            managers=managers,
+            admins=admins,
+            zones=zones,
+        )
+
+    busy: set[str] = set()
+    if not dry_run:
+
+        def listed(moment: datetime, manager: str) -> list[FollowUpLead]:
+            planned = plan(moment, leads)
+            return [lead for e in planned if e.manager_id == manager for lead in e.leads]
+
+        busy, found = await _settle(services, run, kind=ESCALATION, now=now, listed=listed)
+        if found:
+            sla, leads = await in_session(services, _read_leads, now)
+    escalations = [e for e in plan(now, leads) if e.manager_id not in busy]
     run.planned = len(escalations)
     for escalation in escalations:
         message = escalation_message(
@@ -121,10 +169,9 @@ async def run_escalations(services: Services, *, dry_run: bool = False) -> Follo
             continue
         day = now.astimezone(zones[escalation.manager_id]).date()
         key = batch_key(ESCALATION, escalation.manager_id, escalation.leads, day)
-        breaches = [(lead.external_id, lead.next_touch_due) for lead in escalation.leads]
 
-        def record(session: Session, breaches: Sequence[tuple[str, datetime]] = breaches) -> None:
-            follow_up.record_escalated(session, breaches=breaches, at=now)
+        def record(session: Session, leads: Sequence[FollowUpLead] = escalation.leads) -> None:
+            _record(ESCALATION, session, leads, now)
 
         await _send(
             services,
@@ -135,9 +182,95 @@ async def run_escalations(services: Services, *, dry_run: bool = False) -> Follo
             message=message,
             on_sent=record,
         )
-    if any(escalation.to_admin for escalation in escalations):
-        logger.info("escalations for reps without a manager went to admin %s", admins[0])
+    to_admins = sorted({e.manager_id for e in escalations if e.to_admin})
+    if to_admins:
+        logger.info("escalations for reps without a manager went to %s", ", ".join(to_admins))
     return run
+
+
+def _record(kind: str, session: Session, leads: Sequence[FollowUpLead], at: datetime) -> None:
+    """What a message that reached its person did: its leads nudged, or their breaches
+    escalated."""
+    if kind == NUDGE:
+        follow_up.record_nudged(session, lead_ids=[lead.external_id for lead in leads], at=at)
+    else:
+        breaches = [(lead.external_id, lead.next_touch_due) for lead in leads]
+        follow_up.record_escalated(session, breaches=breaches, at=at)
+
+
+async def _settle(
+    services: Services,
+    run: FollowUpRun,
+    *,
+    kind: str,
+    now: datetime,
+    listed: Callable[[datetime, str], list[FollowUpLead]],
+) -> tuple[set[str], int]:
+    """Before planning, earlier messages of this kind that may have reached Slack unconfirmed
+    (a send that timed out, a 5xx, a process that died mid-send) are looked for in their
+    channel by the key in their metadata. One found is recorded as sent and its leads — those
+    `listed(its moment, person)` — as nudged or escalated, so this run does not list them a
+    second time even if the leads changed meanwhile (new ones overdue, one touched from that
+    very message), and counted as sent by this run; one not found is superseded by this
+    run's message.
+
+    Returns the people with a message still being sent by another run (left to it: planned
+    again next run) and how many messages were found."""
+    since = now - RENUDGE_AFTER
+    rows = await in_session(
+        services, lambda session: follow_up.unconfirmed(session, kind=kind, since=since)
+    )
+    busy: set[str] = set()
+    found = 0
+    for row in rows:
+        person = batch_recipient(row.key)
+        channel = row.channel or ""
+        if not await in_session(services, _claim, row.key, kind, channel, now):
+            busy.add(person)  # another run is sending it right now
+            continue
+        ts = await find_posted(
+            services, channel=channel, key=row.key, since=row.created_at - HISTORY_MARGIN
+        )
+        if ts is None:
+            await in_session(services, _supersede, row.key, now)
+            continue
+        leads = listed(row.created_at, person)
+        await in_session(services, _found, kind, row.key, ts, leads, row.created_at, now)
+        logger.info(
+            "%s was posted before (found in the channel): recorded with its %d leads",
+            row.key,
+            len(leads),
+        )
+        run.outcomes.append(Outcome(Status.SENT, row.key, channel, message_ts=ts))
+        found += 1
+    return busy, found
+
+
+def _claim(session: Session, key: str, kind: str, channel: str, now: datetime) -> bool:
+    claimed = deliveries.claim(
+        session, key=key, kind=kind, channel=channel, claimant=CLAIMANT, now=now
+    )
+    session.commit()
+    return claimed is not None
+
+
+def _supersede(session: Session, key: str, now: datetime) -> None:
+    deliveries.mark_failed(session, key=key, claimant=CLAIMANT, now=now, error=follow_up.SUPERSEDED)
+    session.commit()
+
+
+def _found(
+    session: Session,
+    kind: str,
+    key: str,
+    ts: str,
+    leads: Sequence[FollowUpLead],
+    at: datetime,
+    now: datetime,
+) -> None:
+    if deliveries.mark_sent(session, key=key, claimant=CLAIMANT, now=now, message_ts=ts):
+        _record(kind, session, leads, at)
+    session.commit()
 
 
 async def _send(
@@ -187,13 +320,7 @@ async def _unreachable(services: Services, run: FollowUpRun, person: str, reason
     logger.warning(
         "cannot message %s: Slack said %s; the run goes on for everyone else", person, reason
     )
-
-    def remember(session: Session) -> None:
-        row = members.upsert_member(session, slack_user_id=person, now=services.clock.now())
-        row.deactivated = True
-        session.commit()
-
-    await in_session(services, remember)
+    await _remember(services, person, now=services.clock.now(), deactivated=True)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -255,15 +382,34 @@ async def _ask_zone(
         return None
     tz_name = str(user.get("tz") or "UTC")
 
-    def remember(session: Session) -> None:
-        member = members.upsert_member(
-            session, slack_user_id=person, now=now, tz=tz_name, name=user.get("real_name")
-        )
-        member.deactivated = False  # reachable again (reactivated, or a passing failure)
+    # Reachable again (reactivated, or a passing failure): no longer reported.
+    await _remember(
+        services, person, now=now, deactivated=False, tz=tz_name, name=user.get("real_name")
+    )
+    return _zone(tz_name)
+
+
+async def _remember(
+    services: Services,
+    person: str,
+    *,
+    now: datetime,
+    deactivated: bool,
+    tz: str | None = None,
+    name: str | None = None,
+) -> None:
+    """Keep what Slack said about a person. Two copies of the app meeting a new person at the
+    same moment both insert them: the loser's insert fails, and its retry updates the row."""
+
+    def write(session: Session) -> None:
+        member = members.upsert_member(session, slack_user_id=person, now=now, tz=tz, name=name)
+        member.deactivated = deactivated
         session.commit()
 
-    await in_session(services, remember)
-    return _zone(tz_name)
+    try:
+        await in_session(services, write)
+    except IntegrityError:
+        await in_session(services, write)
 
 
 def _zone(name: str) -> ZoneInfo | None:

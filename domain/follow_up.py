@@ -213,3 +213,8 @@ def batch_key(kind: str, recipient: str, leads: Iterable[FollowUpLead], day: dat
     items = sorted(f"{lead.external_id}@{lead.next_touch_due.isoformat()}" for lead in leads)
     digest = hashlib.sha256("|".join(items).encode()).hexdigest()[:16]
     return f"{kind}:{recipient}:{day.isoformat()}:{digest}"
+
+
+def batch_recipient(key: str) -> str:
+    """Whom the message with this `batch_key` was for."""
+    return key.split(":", 2)[1]

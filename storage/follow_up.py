@@ -10,15 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from sqlalchemy import or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from domain.follow_up import FollowUpLead
 from domain.grading import Grade, LeadStatus
-from storage.models import FollowUp, Lead, Member
+from storage import deliveries
+from storage.models import Delivery, FollowUp, Lead, Member
 
 IN_WORK = (LeadStatus.OPEN.value, LeadStatus.ACCEPTED.value)
 CHUNK = 900
+# The error of an unconfirmed message that Slack turned out not to have: a later message
+# lists its leads instead, so it is not looked for again (the same key may still be sent).
+SUPERSEDED = "not in the channel; superseded by a later run"
 
 
 def due_before(session: Session, *, until: datetime) -> list[FollowUpLead]:
@@ -105,11 +111,14 @@ def record_nudged(session: Session, *, lead_ids: Sequence[str], at: datetime) ->
 def record_escalated(
     session: Session, *, breaches: Iterable[tuple[str, datetime]], at: datetime
 ) -> None:
-    """Each (lead, overdue since) escalated: that breach is not escalated again."""
+    """Each (lead, overdue since) escalated: that breach is not escalated again, and the
+    snoozes that may have led to it are spent — the third snooze after this one escalates
+    again, not the next overdue moment of a later breach."""
     since = dict(breaches)
     for record in _records(session, list(since), at=at):
         record.escalated_since = since[record.lead_external_id]
         record.escalated_at = at
+        record.snoozes = 0
 
 
 def snooze(session: Session, *, lead_id: str, until: datetime, at: datetime) -> int:
@@ -118,6 +127,25 @@ def snooze(session: Session, *, lead_id: str, until: datetime, at: datetime) -> 
     record.snoozed_until = until
     record.snoozes += 1
     return record.snoozes
+
+
+def unconfirmed(session: Session, *, kind: str, since: datetime) -> list[Delivery]:
+    """Messages of `kind` first claimed since `since` and not known to be sent: being sent
+    by a run right now, or tried without an answer that settles it (a timeout, a 5xx, a process
+    that died mid-send) and not yet looked for in Slack. Few: the faults of the last day."""
+    not_superseded = or_(col(Delivery.error).is_(None), col(Delivery.error) != SUPERSEDED)
+    return list(
+        session.exec(
+            select(Delivery)
+            .where(
+                col(Delivery.status) == deliveries.PENDING,
+                col(Delivery.kind) == kind,
+                col(Delivery.created_at) >= since,
+                not_superseded,
+            )
+            .order_by(col(Delivery.id))
+        )
+    )
 
 
 def people(session: Session, ids: Iterable[str]) -> dict[str, Member]:
@@ -144,6 +172,26 @@ def unreachable_reps(session: Session, *, limit: int) -> list[Member]:
         session.exec(
             select(Member)
             .where(col(Member.deactivated).is_(True), works)
+            .order_by(col(Member.slack_user_id))
+            .limit(limit)
+        )
+    )
+
+
+def unreachable_managers(session: Session, *, limit: int) -> list[Member]:
+    """Managers Slack could not reach (they left) who still have reps: their reps' escalations
+    go to an admin until someone sets them a new manager."""
+    # The few members marked unreachable, each checked for a team through the manager index.
+    report = aliased(Member)
+    manages = (
+        select(report.slack_user_id)
+        .where(col(report.manager_id) == col(Member.slack_user_id))
+        .exists()
+    )
+    return list(
+        session.exec(
+            select(Member)
+            .where(col(Member.deactivated).is_(True), manages)
             .order_by(col(Member.slack_user_id))
             .limit(limit)
         )

@@ -91,6 +91,13 @@ class _Fault:
 
 
 @dataclass
+class _RateLimit:
+    every: int
+    retry_after: int
+    calls: int = 0
+
+
+@dataclass
 class _Slow:
     seconds: float
     remaining: int
@@ -243,6 +250,7 @@ class SlackEmulator:
         self._responses: dict[str, list[dict[str, Any]]] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._slows: dict[str, list[_Slow]] = {}
+        self._rate_limits: dict[str, _RateLimit] = {}
         self._hooks: dict[str, list[Callable[[], None]]] = {}
         self._users: dict[str, _User] = {}
         self._channels: dict[str, _Channel] = {}
@@ -311,6 +319,7 @@ class SlackEmulator:
             self._responses.clear()
             self._faults.clear()
             self._slows.clear()
+            self._rate_limits.clear()
             self._hooks.clear()
             self._users.clear()
             self._channels.clear()
@@ -428,6 +437,14 @@ class SlackEmulator:
         with self._lock:
             self._faults.setdefault(method, []).append(_Fault(status, retry_after, error, times))
 
+    def rate_limit(self, method: str, *, every: int, retry_after: int = 1) -> None:
+        """Answer every ``every``-th call to ``method`` (the 50th, the 100th, …) with HTTP 429
+        and ``Retry-After``, as Slack does to an app that goes over a method's rate."""
+        if every < 1:
+            raise ValueError("every must be >= 1")
+        with self._lock:
+            self._rate_limits[method] = _RateLimit(every, retry_after)
+
     def on_call(self, method: str, hook: Callable[[], None]) -> None:
         """Run ``hook`` once, when the next call to ``method`` has been answered but before the
         answer is sent: the moment a client may still lose what Slack already did."""
@@ -483,7 +500,7 @@ class SlackEmulator:
         extra_headers: dict[str, str] = {}
         with self._lock:
             delay = self._take_slow(method)
-            fault = self._take_fault(method)
+            fault = self._take_fault(method) or self._take_rate_limit(method)
             if fault is not None:
                 status, response, extra_headers = _fault_answer(fault)
             else:
@@ -506,6 +523,15 @@ class SlackEmulator:
         if fault.remaining <= 0:
             queue.pop(0)
         return fault
+
+    def _take_rate_limit(self, method: str) -> _Fault | None:
+        limit = self._rate_limits.get(method)
+        if limit is None:
+            return None
+        limit.calls += 1
+        if limit.calls % limit.every:
+            return None
+        return _Fault(429, limit.retry_after, None, 1)
 
     def _take_slow(self, method: str) -> float:
         queue = self._slows.get(method)
