@@ -120,7 +120,7 @@ async def post_once(
     if claim is None:
         return settled(await in_session(services, status_of, key), key, channel)
     if claim.maybe_posted:
-        found = await _find_posted(services, channel=channel, key=key, since=claim.since)
+        found = await find_posted(services, channel=channel, key=key, since=claim.since)
         if found is not None:
             logger.info("%s was posted before (found in the channel); recorded as sent", key)
             await _record_sent(services, key=key, message_ts=found, on_sent=on_sent)
@@ -204,9 +204,7 @@ def _claim(
     )
 
 
-async def _find_posted(
-    services: Services, *, channel: str, key: str, since: datetime
-) -> str | None:
+async def find_posted(services: Services, *, channel: str, key: str, since: datetime) -> str | None:
     """The ts of a message carrying `key` posted to `channel` since `since`, if Slack has one."""
     cursor: str | None = None
     try:

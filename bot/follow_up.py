@@ -31,10 +31,10 @@ from bot.delivery import (
     OnSent,
     Outcome,
     Status,
+    find_posted,
     in_session,
     post_once,
 )
-from bot.delivery import _find_posted as find_posted
 from bot.services import Services
 from bot.views.follow_up import escalation_message, nudge_message
 from bot.views.messages import Message

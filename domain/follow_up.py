@@ -116,6 +116,13 @@ def plan_nudges(
             continue
         if lead.overdue(now):
             recent = lead.last_nudged_at is not None and now - lead.last_nudged_at < RENUDGE_AFTER
+            # A snooze that ended since the last nudge asked to hear again at its end.
+            woke = (
+                lead.snoozed_until is not None
+                and lead.last_nudged_at is not None
+                and lead.last_nudged_at < lead.snoozed_until <= now
+            )
+            recent = recent and not woke
             if not recent:
                 overdue.setdefault(lead.owner_id, []).append(lead)
         elif _first_run_of_day(now, tz, morning) and _later_today(lead.next_touch_due, now, tz):

@@ -179,7 +179,7 @@ def escalation_message(
     """A manager's (or admin's) reps with leads overdue past the limit, grouped by rep."""
     count = len(escalation.leads)
     reason = (
-        "they have no manager set (`/smarketing manager @rep @manager`)"
+        "they have no manager Slack can reach (set one with `/smarketing manager @rep @manager`)"
         if escalation.to_admin
         else f"overdue more than {escalate_after_hours} h, or snoozed three times"
     )

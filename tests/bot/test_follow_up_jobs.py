@@ -347,7 +347,8 @@ def test_a_rep_without_a_manager_is_escalated_to_an_admin_from_the_settings(
     assert outcome.count(Status.SENT) == 1
     [message] = dms(app, "U0ADX")
     assert "<@U0DAN>" in text_of(message) and "L-D1" in text_of(message)
-    assert "no manager set" in text_of(message) and "/smarketing manager" in text_of(message)
+    assert "no manager Slack can reach" in text_of(message)
+    assert "/smarketing manager" in text_of(message)
 
 
 def test_the_third_snooze_escalates_the_lead_at_once_and_only_once(

@@ -217,6 +217,25 @@ def test_a_snoozed_lead_waits_until_its_snooze_ends() -> None:
     assert nudged(leads, now=now, zones={"U0ANA": BERLIN}) == {"U0ANA": ["L-WOKE"]}
 
 
+def test_a_snooze_that_ended_since_the_last_nudge_brings_the_lead_back_within_24_hours() -> None:
+    now = TUESDAY_0800 + timedelta(hours=3)  # 12:00 in Berlin
+    nudged_at = now - timedelta(hours=2)
+    leads = [
+        # Nudged at 10:00, snoozed for an hour at 10:05: back at 11:05, not tomorrow.
+        lead(
+            "L-HOUR",
+            last_nudged_at=nudged_at,
+            snoozed_until=nudged_at + timedelta(hours=1, minutes=5),
+        ),
+        # Nudged at 10:00 and left alone: the 24 h rule holds.
+        lead("L-QUIET", last_nudged_at=nudged_at),
+        # A snooze that ended before the last nudge asks for nothing more.
+        lead("L-OLD", last_nudged_at=nudged_at, snoozed_until=nudged_at - timedelta(hours=1)),
+    ]
+
+    assert nudged(leads, now=now, zones={"U0ANA": BERLIN}) == {"U0ANA": ["L-HOUR"]}
+
+
 # ------------------------------------------------------------------ the 24 h rule
 
 
