@@ -178,26 +178,64 @@ async def _refusal(
     return None
 
 
+@dataclass(frozen=True)
+class _Pressed:
+    """The lead a button stands for, found and allowed: what the press may act on."""
+
+    external_id: str
+    touches_shown: int
+    found: _Found
+    lead: Lead
+
+
+async def _pressed(
+    services: Services,
+    user_id: str,
+    value: str,
+    *,
+    event_id: Callable[[Lead, int], str] | None,
+    action: str,
+    nothing: str,
+) -> _Pressed | Done:
+    """Read a button's value, find its lead (and whether this press was stored already), and
+    check the presser may act on it; a `Done` says why not."""
+    parsed = views.parse_lead_value(value)
+    if parsed is None:
+        return Done(None, f":warning: That button is not one a nudge makes; {nothing.lower()}")
+    external_id, touches_shown = parsed
+    stored = None if event_id is None else (lambda lead: event_id(lead, touches_shown))
+    found = await _find(services, external_id, stored)
+    refusal = await _refusal(
+        services, user_id, found, external_id=external_id, action=action, nothing=nothing
+    )
+    if refusal is not None:
+        return refusal
+    assert found.lead is not None  # _refusal said so otherwise
+    return _Pressed(external_id, touches_shown, found, found.lead)
+
+
 # ---------------------------------------------------------------------------- log a touch
 
 
 async def log_touch(services: Services, *, user_id: str, value: str, channel: Channel) -> Done:
     """Log the touch a "Log a call" or "Log an e-mail" button stands for, once."""
-    parsed = views.parse_lead_value(value)
-    if parsed is None:
-        return Done(None, ":warning: That button is not one a nudge makes; nothing was logged.")
-    external_id, touches_shown = parsed
     nothing = "Nothing was logged."
-    found = await _find(
-        services, external_id, lambda lead: touch_event_id(lead, touches_shown=touches_shown)
+    pressed = await _pressed(
+        services,
+        user_id,
+        value,
+        event_id=lambda lead, shown: touch_event_id(lead, touches_shown=shown),
+        action="log a touch on",
+        nothing=nothing,
     )
-    refusal = await _refusal(
-        services, user_id, found, external_id=external_id, action="log a touch on", nothing=nothing
+    if isinstance(pressed, Done):
+        return pressed
+    external_id, touches_shown, found, lead = (
+        pressed.external_id,
+        pressed.touches_shown,
+        pressed.found,
+        pressed.lead,
     )
-    if refusal is not None:
-        return refusal
-    lead = found.lead
-    assert lead is not None  # _refusal said so otherwise
     if found.logged:
         note = views.already_logged_note(touches=lead.touches, sla=found.sla)
         return Done(external_id, note, _label(lead))
@@ -359,19 +397,13 @@ def reject_event_id(lead: Lead, *, touches_shown: int) -> str:
 async def check_reject(services: Services, *, user_id: str, value: str) -> Done | str:
     """Before the modal opens: why this lead cannot be rejected by this person, or its label
     for the modal."""
-    parsed = views.parse_lead_value(value)
-    if parsed is None:
-        return Done(None, ":warning: That button is not one a nudge makes; nothing was rejected.")
-    external_id, _ = parsed
     nothing = "Nothing was rejected."
-    found = await _find(services, external_id)
-    refusal = await _refusal(
-        services, user_id, found, external_id=external_id, action="reject", nothing=nothing
+    pressed = await _pressed(
+        services, user_id, value, event_id=None, action="reject", nothing=nothing
     )
-    if refusal is not None:
-        return refusal
-    lead = found.lead
-    assert lead is not None  # _refusal said so otherwise
+    if isinstance(pressed, Done):
+        return pressed
+    external_id, lead = pressed.external_id, pressed.lead
     reason = refused(LeadRequest(action="reject", external_id=external_id), lead)
     if reason is not None:
         return Done(external_id, views.refused_note(reason, nothing=nothing), _label(lead))
@@ -380,21 +412,23 @@ async def check_reject(services: Services, *, user_id: str, value: str) -> Done 
 
 async def reject(services: Services, *, user_id: str, value: str, reason: str) -> Done:
     """Store the rejection with its reason, once."""
-    parsed = views.parse_lead_value(value)
-    if parsed is None:
-        return Done(None, ":warning: That button is not one a nudge makes; nothing was rejected.")
-    external_id, touches_shown = parsed
     nothing = "Nothing was rejected."
-    found = await _find(
-        services, external_id, lambda lead: reject_event_id(lead, touches_shown=touches_shown)
+    pressed = await _pressed(
+        services,
+        user_id,
+        value,
+        event_id=lambda lead, shown: reject_event_id(lead, touches_shown=shown),
+        action="reject",
+        nothing=nothing,
     )
-    refusal = await _refusal(
-        services, user_id, found, external_id=external_id, action="reject", nothing=nothing
+    if isinstance(pressed, Done):
+        return pressed
+    external_id, touches_shown, found, lead = (
+        pressed.external_id,
+        pressed.touches_shown,
+        pressed.found,
+        pressed.lead,
     )
-    if refusal is not None:
-        return refusal
-    lead = found.lead
-    assert lead is not None  # _refusal said so otherwise
     if found.logged:
         return Done(external_id, views.rejected_note(lead.reject_reason or reason), _label(lead))
     request = LeadRequest(action="reject", external_id=external_id, reason=reason)
