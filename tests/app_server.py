@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import uvicorn
@@ -21,6 +26,37 @@ from tests.slack.signing import slack_headers, slash_command_body
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 INGEST_TOKEN = "test-ingest-token"
+
+
+SMARKETING = [sys.executable, "-m", "bot"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def app_process(env: dict[str, str], log: IO[str]) -> Iterator[str]:
+    """A real `smarketing run` process with `env`, its output to `log`; yields its URL once it
+    answers, and stops it after."""
+    port = free_port()
+    process = subprocess.Popen(
+        [*SMARKETING, "run", "--host", "127.0.0.1"],
+        env={**env, "PORT": str(port)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
 
 
 def wait_until_healthy(url: str, *, seconds: float = 30) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.app_server import BOT_TOKEN, SIGNING_SECRET, wait_until_healthy
+from tests.app_server import BOT_TOKEN, SIGNING_SECRET, free_port, wait_until_healthy
 from tests.slack.emulator import SlackEmulator
 
 SMARKETING = [sys.executable, "-m", "bot"]
@@ -71,17 +70,10 @@ def test_settings_are_read_from_a_dot_env_file(tmp_path: Path) -> None:
     assert "SMARKETING_TIMEZONE" in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def served(tmp_path: Path, slack: SlackEmulator) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`smarketing db upgrade` then `smarketing run`, as the README's quick start does."""
-    port = _free_port()
+    port = free_port()
     env = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,

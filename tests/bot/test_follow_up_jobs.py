@@ -22,8 +22,8 @@ from bot.views.follow_up import block_id
 from storage import follow_up as follow_up_store
 from storage import members
 from storage.models import Delivery, FollowUp
-from tests.app_server import RunningApp, assert_fits_slack, ephemeral_reply
-from tests.bot.test_follow_up_processes import SMARKETING, environment, zone_at_work
+from tests.app_server import SMARKETING, RunningApp, assert_fits_slack, ephemeral_reply
+from tests.bot.test_follow_up_processes import environment, zone_at_work
 from tests.events import assigned, created, post_events, touched
 
 BERLIN = "Europe/Berlin"  # UTC+1 in November: 09:00 there is 08:00 UTC

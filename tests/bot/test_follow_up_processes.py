@@ -8,24 +8,19 @@ right now (an `Etc/GMT±N` zone picked when the test runs).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time as wall
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlmodel import select
 
 from storage.models import Delivery, FollowUp
-from tests.app_server import BOT_TOKEN, SIGNING_SECRET, RunningApp, wait_until_healthy
+from tests.app_server import BOT_TOKEN, SIGNING_SECRET, RunningApp, app_process
 from tests.events import assigned, created, post_events
 from tests.slack.emulator import SlackEmulator
 
-SMARKETING = [sys.executable, "-m", "bot"]
 REPS = ("U0PRA", "U0PRB", "U0PRC", "U0PRD")
 
 
@@ -70,32 +65,6 @@ def overdue_leads(app: RunningApp, reps: tuple[str, ...], *, days_ago: int, each
     assert post_events(app, *events).status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _app_process(env: dict[str, str], log: IO[str]) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [*SMARKETING, "run", "--host", "127.0.0.1"],
-        env={**env, "PORT": str(port)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-
-
 def _nudged(slack: SlackEmulator) -> dict[str, int]:
     return {rep: len(slack.messages_in(f"D{rep}")) for rep in REPS}
 
@@ -113,7 +82,7 @@ def test_two_copies_of_the_app_on_one_database_send_each_rep_one_nudge(
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
     with ExitStack() as stack:
         for path in logs:
-            stack.enter_context(_app_process(env, stack.enter_context(path.open("w"))))
+            stack.enter_context(app_process(env, stack.enter_context(path.open("w"))))
         deadline = wall.monotonic() + 30
         while zone and wall.monotonic() < deadline and 0 in _nudged(slack).values():
             wall.sleep(0.2)

@@ -4,15 +4,11 @@ and `smarketing jobs run` sends (once) or prints (--dry-run) what the scheduler 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time as wall
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import IO
 
 import pytest
 from sqlmodel import select
@@ -21,10 +17,9 @@ from domain.schedule import DigestSchedule, Weekday, monthly_due
 from storage.db import Database
 from storage.models import Delivery, Setting
 from storage.schedules import DIGEST_DAY, DIGEST_TIME, set_digest
-from tests.app_server import BOT_TOKEN, SIGNING_SECRET, wait_until_healthy
+from tests.app_server import BOT_TOKEN, SIGNING_SECRET, SMARKETING, app_process
 from tests.slack.emulator import SlackEmulator
 
-SMARKETING = [sys.executable, "-m", "bot"]
 CHANNEL = "C0DIGEST"
 
 
@@ -58,32 +53,6 @@ def _due_now(db: Database, slack: SlackEmulator) -> None:
         session.commit()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _app_process(env: dict[str, str], log: IO[str]) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [*SMARKETING, "run", "--host", "127.0.0.1"],
-        env={**env, "PORT": str(port)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-
-
 def _digests(slack: SlackEmulator, kind: str) -> list[str]:
     return [
         message["metadata"]["event_payload"]["key"]
@@ -102,7 +71,7 @@ def test_two_copies_of_the_app_on_one_database_post_one_digest(
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
     with ExitStack() as stack:
         for path in logs:
-            stack.enter_context(_app_process(env, stack.enter_context(path.open("w"))))
+            stack.enter_context(app_process(env, stack.enter_context(path.open("w"))))
         deadline = wall.monotonic() + 30
         while wall.monotonic() < deadline and not _digests(slack, "digest:"):
             wall.sleep(0.2)
