@@ -48,24 +48,44 @@ def recent_events(session: Session, *, external_id: str, limit: int = 10) -> lis
 
 def open_leads_of(session: Session, *, owner_id: str, limit: int = 20) -> OpenLeads:
     """A rep's open and accepted leads (not `avoid`), next touch due soonest — so most overdue —
-    first, leads with every touch in last. ix_lead_owner_status_next_due finds the rep's leads
-    of each status; only those are sorted, and they are counted only when more exist than shown.
+    first, leads with every touch in last; counted only when more exist than are shown.
+
+    Each status is read on its own along ix_lead_owner_status_next_due, which then yields the
+    leads in due order, so at most `limit` of each are read whatever the rep owns: `status IN`
+    would make the database sort all of them first (the rep with 47k leads: 28 ms).
     """
-    worked = (
-        col(Lead.owner_id) == owner_id,
-        col(Lead.status).in_(WORKED_STATUSES),
-        col(Lead.grade) != Grade.AVOID.value,
-    )
-    shown = session.exec(
-        select(Lead)
-        .where(*worked)
-        .order_by(col(Lead.next_touch_due).asc().nulls_last(), col(Lead.external_id))
-        .limit(limit)
-    ).all()
+    worked = (col(Lead.owner_id) == owner_id, col(Lead.grade) != Grade.AVOID.value)
+    shown: list[Lead] = []
+    for status in WORKED_STATUSES:
+        shown.extend(
+            session.exec(
+                select(Lead)
+                .where(*worked, col(Lead.status) == status, col(Lead.next_touch_due).is_not(None))
+                .order_by(col(Lead.next_touch_due), col(Lead.external_id))
+                .limit(limit)
+            ).all()
+        )
+    shown.sort(key=lambda lead: (lead.next_touch_due, lead.external_id))
+    del shown[limit:]
+    if len(shown) < limit:  # then the leads with every touch logged, by id
+        shown.extend(
+            session.exec(
+                select(Lead)
+                .where(
+                    *worked,
+                    col(Lead.status).in_(WORKED_STATUSES),
+                    col(Lead.next_touch_due).is_(None),
+                )
+                .order_by(col(Lead.external_id))
+                .limit(limit - len(shown))
+            ).all()
+        )
     if len(shown) < limit:
-        return OpenLeads(shown=list(shown), total=len(shown))
-    total = session.exec(select(func.count()).select_from(Lead).where(*worked)).one()
-    return OpenLeads(shown=list(shown), total=int(total))
+        return OpenLeads(shown=shown, total=len(shown))
+    total = session.exec(
+        select(func.count()).select_from(Lead).where(*worked, col(Lead.status).in_(WORKED_STATUSES))
+    ).one()
+    return OpenLeads(shown=shown, total=int(total))
 
 
 def due_leads_of(
