@@ -7,10 +7,9 @@ figures are those of `/sla-status`, from the one `bot.sla_report` assembly.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
@@ -30,6 +29,7 @@ from slack_sdk.models.views import View
 from bot.sla_report import MarketingSide, SalesSide
 from bot.views.format import format_amount, slack_date
 from bot.views.lead import shown
+from bot.views.sla import format_duration, format_percent
 from bot.views.targets import DeliveryProblem, delivery_warning, unreachable_text
 from domain.cadence import SalesSla
 from domain.sla import SalesCounts
@@ -124,23 +124,6 @@ def _touch_button(lead: OverdueLead) -> ButtonElement:
 # ---------------------------------------------------------------- wording
 
 
-def percent(value: Fraction) -> str:
-    """Whole percent, rounded down: 99.6% must not read as a perfect 100%."""
-    return f"{math.floor(value * 100)}%"
-
-
-def duration(value: timedelta) -> str:
-    """`3 d 4 h`, `5 h 20 min`, `12 min`: how long, to the minute."""
-    minutes = int(value.total_seconds() // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min"
-
-
 def _plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
@@ -162,7 +145,7 @@ def compliance_text(counts: SalesCounts, *, sla: SalesSla) -> str:
         return f"*Compliance* — no lead is in its {sla.days}-day window"
     on_cadence = counts.in_window - counts.overdue_in_window
     return (
-        f"*Compliance {percent(counts.compliance)}* — {on_cadence:,} of "
+        f"*Compliance {format_percent(counts.compliance)}* — {on_cadence:,} of "
         f"{_plural(counts.in_window, 'lead')} in their {sla.days}-day window on cadence"
     )
 
@@ -173,7 +156,7 @@ def sales_summary(side: SalesSide) -> str:
     overdue = f":red_circle: *{total.overdue:,}* overdue" if total.overdue else "Nothing overdue"
     breaches = f"*{_plural(total.breaches, 'breach', 'breaches')}* of the SLA this month"
     first = (
-        f"median first touch *{duration(side.median_first_touch)}*"
+        f"median first touch *{format_duration(side.median_first_touch)}*"
         if side.median_first_touch is not None
         else "median first touch: none yet this month"
     )
@@ -182,7 +165,7 @@ def sales_summary(side: SalesSide) -> str:
 
 def rep_line(owner_id: str, counts: SalesCounts) -> str:
     compliance = (
-        f"{percent(counts.compliance)} compliance"
+        f"{format_percent(counts.compliance)} compliance"
         if counts.compliance is not None
         else "no lead in window"
     )
@@ -208,7 +191,7 @@ def marketing_summary(side: MarketingSide) -> str:
     judged = side.accepted + side.rejected
     acceptance = (
         f"Accepted by sales: {side.accepted:,} of {judged:,} judged "
-        f"({percent(side.acceptance_rate)})"
+        f"({format_percent(side.acceptance_rate)})"
         if side.acceptance_rate is not None
         else "Accepted by sales: none judged yet this month"
     )

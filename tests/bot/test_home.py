@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from storage import members
 from storage.models import Lead, LeadEvent
-from tests.app_server import SIGNING_SECRET, RunningApp
+from tests.app_server import SIGNING_SECRET, RunningApp, ephemeral_reply
 from tests.app_server import blocks_text as view_text
 from tests.events import assigned, created, post_events, touched, won
 from tests.slack.emulator import Call
@@ -601,3 +601,21 @@ def test_a_manager_of_80_reps_who_is_an_admin_gets_a_home_within_slack_limits(
     send(app, click_payload("U0MGR", "home_sla_details", "team", trigger_id="trig-80"))
     modal = wait_for(app, "views.open", after=0, trigger_id="trig-80")
     assert all(f"<@{rep}>" in view_text(modal) for rep in reps)
+
+
+def test_the_home_and_sla_status_show_compliance_the_same_way(app: RunningApp) -> None:
+    # Three leads of U0REP in their window at 09:00; one missed its first touch (due 08:00):
+    # 2 of 3 on cadence, 66.7% — the same figure, to the same decimal, in both places.
+    day_before = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    this_morning = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
+    events = []
+    for lead_id, at in (("L-OLD", day_before), ("L-NEW1", this_morning), ("L-NEW2", this_morning)):
+        events.append(created(lead_id, at, fit="high", interest="high"))
+        events.append(assigned(lead_id, at, slack_user_id="U0REP"))
+    assert post_events(app, *events).status_code == 200
+
+    home = view_text(open_home(app, "U0REP"))
+    status = view_text(ephemeral_reply(app.command("/sla-status", "me", user_id="U0REP")))
+
+    assert "66.7%" in home
+    assert "66.7%" in status
