@@ -153,6 +153,7 @@ def _later_today(moment: datetime, now: datetime, tz: tzinfo) -> bool:
 class RepEscalation:
     rep_id: str
     leads: list[FollowUpLead]  # most overdue first
+    unmanaged: bool = False  # no manager Slack can reach: the recipient hears as an admin
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ class Escalation:
 
     manager_id: str
     reps: list[RepEscalation]
-    to_admin: bool = False  # the reps have no manager: an admin hears instead
+    to_admin: bool = False  # none of the reps has a manager: an admin hears instead
 
     @property
     def leads(self) -> list[FollowUpLead]:
@@ -181,14 +182,15 @@ def plan_escalations(
     escalated for this breach, grouped by rep under each rep's manager — or the first admin
     (other than the rep) when a rep has none. Managers are reached in their working hours,
     like reps."""
-    by_manager: dict[tuple[str, bool], dict[str, list[FollowUpLead]]] = {}
+    # One message per recipient: an admin who also manages reps hears about both in one.
+    by_manager: dict[str, dict[str, list[FollowUpLead]]] = {}
+    unmanaged: set[str] = set()
     for lead in leads:
         if not lead.overdue(now) or lead.escalated():
             continue
         if now - lead.next_touch_due <= escalate_after and lead.snoozes < SNOOZES_BEFORE_ESCALATION:
             continue
         manager = managers.get(lead.owner_id)
-        to_admin = manager is None
         if manager is None:  # an admin hears, but never about their own leads
             recipient = next((admin for admin in admins if admin != lead.owner_id), None)
         else:
@@ -198,18 +200,23 @@ def plan_escalations(
         tz = zones.get(recipient)
         if tz is None or not in_working_hours(now, tz):
             continue
-        group = by_manager.setdefault((recipient, to_admin), {})
+        if manager is None:
+            unmanaged.add(lead.owner_id)
+        group = by_manager.setdefault(recipient, {})
         group.setdefault(lead.owner_id, []).append(lead)
     escalations = []
-    for (recipient, to_admin), reps in sorted(by_manager.items()):
+    for recipient, reps in sorted(by_manager.items()):
         ordered = [
             RepEscalation(
-                rep_id, sorted(rows, key=lambda lead: (lead.next_touch_due, lead.external_id))
+                rep_id,
+                sorted(rows, key=lambda lead: (lead.next_touch_due, lead.external_id)),
+                unmanaged=rep_id in unmanaged,
             )
             for rep_id, rows in reps.items()
         ]
         # The rep with the most overdue leads first, then the longest overdue.
         ordered.sort(key=lambda rep: (-len(rep.leads), rep.leads[0].next_touch_due, rep.rep_id))
+        to_admin = all(rep.unmanaged for rep in ordered)
         escalations.append(Escalation(recipient, ordered, to_admin))
     return escalations
 

@@ -202,7 +202,8 @@ def escalation_message(
         lines = [f"• {lead_line(lead, sla=sla)}" for lead in rep.leads[:SHOWN_IN_FULL]]
         if len(rep.leads) > SHOWN_IN_FULL:
             lines.append(f"…and {len(rep.leads) - SHOWN_IN_FULL:,} more")
-        text = f"*<@{rep.rep_id}>* · {len(rep.leads)} overdue\n" + "\n".join(lines)
+        why = " · no manager Slack can reach" if rep.unmanaged and not escalation.to_admin else ""
+        text = f"*<@{rep.rep_id}>* · {len(rep.leads)} overdue{why}\n" + "\n".join(lines)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_fit(text))))
     plain = title.replace(":rotating_light: ", "")
     return Message(text=plain, blocks=blocks)

@@ -417,6 +417,28 @@ def test_a_rep_without_a_manager_is_escalated_to_the_first_admin() -> None:
     assert escalated(leads, now=NOON, managers={"U0ANA": None}) == []
 
 
+def test_an_admin_who_also_manages_reps_gets_one_message_with_both() -> None:
+    leads = [
+        lead("L-1", owner="U0ANA", due=NOON - E - SECOND),  # U0ANA reports to U0AD1
+        lead("L-2", owner="U0BEN", due=NOON - E - 2 * SECOND),  # U0BEN has no manager
+    ]
+
+    [plan] = plan_escalations(
+        leads,
+        now=NOON,
+        escalate_after=E,
+        managers={"U0ANA": "U0AD1", "U0BEN": None},
+        admins=("U0AD1",),
+        zones={"U0AD1": BERLIN},
+    )
+
+    assert plan.manager_id == "U0AD1" and not plan.to_admin
+    assert [(rep.rep_id, rep.unmanaged) for rep in plan.reps] == [
+        ("U0BEN", True),  # longest overdue first when both have one lead
+        ("U0ANA", False),
+    ]
+
+
 def test_an_admin_without_a_manager_is_escalated_to_the_next_admin_not_to_themselves() -> None:
     leads = [lead("L-1", owner="U0AD1", due=NOON - E - SECOND)]
 
