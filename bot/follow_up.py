@@ -349,7 +349,7 @@ async def _zones(
             run.unreachable[person] = "deactivated"
             continue
         if member is not None and member.tz and now - member.updated_at < ZONE_FRESH_FOR:
-            zone = _zone(member.tz)
+            zone = zone_named(member.tz)
             if zone is not None:
                 zones[person] = zone
                 continue
@@ -386,7 +386,7 @@ async def _ask_zone(
     await _remember(
         services, person, now=now, deactivated=False, tz=tz_name, name=user.get("real_name")
     )
-    return _zone(tz_name)
+    return zone_named(tz_name)
 
 
 async def _remember(
@@ -412,9 +412,10 @@ async def _remember(
         await in_session(services, write)
 
 
-def _zone(name: str) -> ZoneInfo | None:
+def zone_named(name: str | None) -> ZoneInfo | None:
+    """The time zone Slack named for a person, or None for none or a name Python lacks."""
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(name) if name else None
     except (ZoneInfoNotFoundError, ValueError):
         return None
 

@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 from pydantic import ValidationError
@@ -30,7 +29,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.follow_up import ZONE_FRESH_FOR
+from bot.follow_up import ZONE_FRESH_FOR, zone_named
 from bot.home import publish_home, touch_event_id
 from bot.ingest import ingest
 from bot.rights import RightsUnknown, may_act_on_lead
@@ -306,13 +305,6 @@ def _snooze_once(services: Services, lead: Lead, until: datetime, now: datetime)
     raise AssertionError("unreachable")
 
 
-def _zone(name: str | None) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
 async def zone_of(services: Services, person: str, *, now: datetime) -> tzinfo:
     """The person's time zone: the members table's while fresh (each nudge run keeps it so),
     else `users.info`'s, remembered; when Slack cannot say, the last one known, or the
@@ -323,7 +315,7 @@ async def zone_of(services: Services, person: str, *, now: datetime) -> tzinfo:
             return members.member(session, person)
 
     known = await services.in_thread(read)
-    cached = _zone(known.tz) if known is not None else None
+    cached = zone_named(known.tz) if known is not None else None
     if known is not None and cached is not None and now - known.updated_at < ZONE_FRESH_FOR:
         return cached
     try:
@@ -332,7 +324,7 @@ async def zone_of(services: Services, person: str, *, now: datetime) -> tzinfo:
         logger.warning("users.info for %s failed (%s): using the zone last known", person, error)
         return cached or services.settings.timezone
     tz_name = str((response.get("user") or {}).get("tz") or "")
-    asked = _zone(tz_name)
+    asked = zone_named(tz_name)
     if asked is None:
         return cached or services.settings.timezone
 

@@ -356,8 +356,8 @@ def _goal(session: Session, services: Services, *, now: datetime) -> Funnel | No
         won=history.won,
         won_revenue=Fraction(history.won_revenue),
         leads=history.leads,
-        default_deal_size=Fraction(str(settings.smarketing_default_deal_size)),
-        default_rate=Fraction(str(settings.smarketing_default_conversion_rate)),
+        default_deal_size=settings.fallback_deal_size,
+        default_rate=settings.fallback_rate,
     )
     return leads_needed(
         revenue=Fraction(target.amount),

@@ -87,7 +87,9 @@ class Clockwork:
 
     async def _run_due(self) -> None:
         for outcome in await jobs.run_due(self.services):
-            if outcome.status not in (jobs.Status.NOT_DUE, jobs.Status.ALREADY_SENT):
+            # A missing channel is logged by the job once a period, not at every run.
+            quiet = (jobs.Status.NOT_DUE, jobs.Status.ALREADY_SENT, jobs.Status.NO_CHANNEL)
+            if outcome.status not in quiet:
                 logger.info("scheduled run: %s", outcome.describe())
 
     async def _follow_up(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -85,6 +86,16 @@ class Settings(BaseSettings):
     @property
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.smarketing_timezone)
+
+    # The funnel's fallbacks as exact fractions. str() first: Fraction(0.04) would be the
+    # binary float, a hair off 4/100.
+    @property
+    def fallback_deal_size(self) -> Fraction:
+        return Fraction(str(self.smarketing_default_deal_size))
+
+    @property
+    def fallback_rate(self) -> Fraction:
+        return Fraction(str(self.smarketing_default_conversion_rate))
 
     def missing_slack_credentials(self) -> list[str]:
         return [

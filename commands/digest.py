@@ -25,7 +25,7 @@ from bot.views.targets import (
     one_line,
     unchanged_message,
 )
-from commands.parsing import ParseError
+from commands.parsing import ParseError, quoted
 from domain.schedule import DigestSchedule, Weekday, parse_time
 from storage.models import Delivery
 from storage.schedules import DigestSettings, delivery_problem, digest_settings, set_digest
@@ -56,12 +56,6 @@ class DigestRequest:
     schedule: DigestSchedule | None  # None: keep the day and time in force
 
 
-def _quoted(token: str) -> str:
-    """Echo what someone typed back at them, short and literal."""
-    literal = escape(clip(token.replace("`", "'"), 40))
-    return f"`{literal}`"
-
-
 def _is_day(token: str) -> bool:
     try:
         Weekday.parse(token)
@@ -89,7 +83,7 @@ def parse(words: list[str]) -> DigestRequest:
                 "name the channel first, picked from the # menu, then the day and time"
             )
         raise ParseError(
-            f"{_quoted(words[0])} is not a channel Slack linked: pick it from the list Slack "
+            f"{quoted(words[0])} is not a channel Slack linked: pick it from the list Slack "
             "shows as you type #"
         )
     rest = words[1:]
@@ -104,12 +98,12 @@ def parse(words: list[str]) -> DigestRequest:
     try:
         day = Weekday.parse(rest[0])
     except ValueError:
-        raise ParseError(f"{_quoted(rest[0])} is not a day of the week: use {_DAYS}") from None
+        raise ParseError(f"{quoted(rest[0])} is not a day of the week: use {_DAYS}") from None
     try:
         at = parse_time(rest[1])
     except ValueError:
         raise ParseError(
-            f"{_quoted(rest[1])} is not a time of day: use 24-hour HH:MM, from 00:00 to 23:59"
+            f"{quoted(rest[1])} is not a time of day: use 24-hour HH:MM, from 00:00 to 23:59"
         ) from None
     return DigestRequest(match["id"], DigestSchedule(day, at))
 

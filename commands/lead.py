@@ -26,7 +26,7 @@ from bot.services import Services
 from bot.views import lead as views
 from bot.views.format import slack_date
 from bot.views.messages import Message, help_message, problem
-from commands.parsing import ParseError, parse_amount
+from commands.parsing import ParseError, parse_amount, quoted
 from domain.cadence import SalesSla
 from domain.grading import LeadStatus
 from storage import leads, workspace
@@ -90,12 +90,6 @@ class LeadProblem(ParseError):
         self.example = example
 
 
-def _quoted(token: str) -> str:
-    """Echo what someone typed back at them, short and literal."""
-    literal = views.escape(views.clip(token.replace("`", "'"), 60))
-    return f"`{literal}`"
-
-
 def _split(text: str) -> tuple[str, str]:
     """The first word and the rest, the rest kept as typed."""
     parts = text.strip().split(maxsplit=1)
@@ -117,7 +111,7 @@ def parse(text: str) -> LeadRequest:
     if action not in CHANGES:
         if rest:
             raise LeadProblem(
-                f"{_quoted(word)} is not something `/lead` does: use "
+                f"{quoted(word, limit=60)} is not something `/lead` does: use "
                 + ", ".join(f"`{name}`" for name in SUBCOMMANDS)
                 + ", or a lead id alone"
             )
@@ -134,7 +128,7 @@ def parse(text: str) -> LeadRequest:
     if action == "reject":
         if not rest:
             raise LeadProblem(
-                f"Say why you reject {_quoted(external_id)}: marketing needs the reason",
+                f"Say why you reject {quoted(external_id, limit=60)}: marketing needs the reason",
                 example=EXAMPLES[action],
             )
         return LeadRequest(action=action, external_id=external_id, reason=_reason(rest, action))
@@ -184,12 +178,12 @@ def _won_amount(text: str) -> Decimal:
         raise LeadProblem(reason[:1].upper() + reason[1:], example=EXAMPLES["won"]) from error
     if (value * 100).denominator != 1:
         raise LeadProblem(
-            f"Amount {_quoted(tokens[0])} has fractions of a cent", example=EXAMPLES["won"]
+            f"Amount {quoted(tokens[0], limit=60)} has fractions of a cent", example=EXAMPLES["won"]
         )
     amount = Decimal(value.numerator) / Decimal(value.denominator)
     if amount >= MAX_WON:
         raise LeadProblem(
-            f"Amount {_quoted(tokens[0])} is larger than a deal this bot records",
+            f"Amount {quoted(tokens[0], limit=60)} is larger than a deal this bot records",
             example=EXAMPLES["won"],
         )
     return amount.quantize(Decimal("0.01"))
@@ -264,7 +258,8 @@ async def _find(services: Services, external_id: str, *, event_id: str | None = 
 
 def _no_such_lead(request: LeadRequest) -> Message:
     return problem(
-        f"No lead has the id {_quoted(request.external_id)} (ids are the CRM's, e.g. `L-1001`)",
+        f"No lead has the id {quoted(request.external_id, limit=60)} "
+        "(ids are the CRM's, e.g. `L-1001`)",
         example=request.example,
     )
 

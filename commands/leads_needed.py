@@ -131,9 +131,8 @@ async def answer_from_store(services: Services) -> Message:
         won=figures.history.won,
         won_revenue=Fraction(figures.history.won_revenue),
         leads=figures.history.leads,
-        # str() first: Fraction(0.04) would be the binary float, a hair off 4/100.
-        default_deal_size=Fraction(str(settings.smarketing_default_deal_size)),
-        default_rate=Fraction(str(settings.smarketing_default_conversion_rate)),
+        default_deal_size=settings.fallback_deal_size,
+        default_rate=settings.fallback_rate,
     )
     funnel = leads_needed(
         revenue=figures.revenue,

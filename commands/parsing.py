@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from bot.views.lead import clip, escape
 from domain.funnel import Period
 
 # An amount: optional currency sign, digits with optional thousands commas and decimals,
@@ -21,6 +22,12 @@ MAX_AMOUNT = Fraction(10**15)
 
 class ParseError(ValueError):
     """Input a person typed that we cannot read; the message is shown to them as is."""
+
+
+def quoted(token: str, *, limit: int = 40) -> str:
+    """Echo what someone typed back at them, short and literal."""
+    literal = escape(clip(token.replace("`", "'"), limit))
+    return f"`{literal}`"
 
 
 def parse_amount(token: str, *, what: str) -> Fraction:

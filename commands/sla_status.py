@@ -17,9 +17,8 @@ from bot.rights import RightsUnknown, is_admin
 from bot.services import Services
 from bot.sla_report import SlaReport, build_report
 from bot.views import sla as views
-from bot.views.lead import clip, escape
 from bot.views.messages import Message, help_message, problem
-from commands.parsing import ParseError
+from commands.parsing import ParseError, quoted
 from storage import members
 
 COMMAND = "/sla-status"
@@ -49,12 +48,6 @@ class SlaRequest:
     user_id: str | None = None  # for `user`: whose leads
 
 
-def _quoted(token: str) -> str:
-    """Echo what someone typed back at them, short and literal."""
-    literal = escape(clip(token.replace("`", "'"), 60))
-    return f"`{literal}`"
-
-
 def parse(text: str) -> SlaRequest:
     """One word at most: `me`, a mention, `team`, `marketing` or `help`; a ParseError says why
     anything else is not understood."""
@@ -78,11 +71,11 @@ def parse(text: str) -> SlaRequest:
         raise ParseError("That is a channel; name a person with `@`, or say `team`")
     if word.startswith("@"):
         raise ParseError(
-            f"{_quoted(word)} did not reach the bot as a Slack user: pick the person from the "
-            "list Slack shows as you type `@`"
+            f"{quoted(word, limit=60)} did not reach the bot as a Slack user: pick the person "
+            "from the list Slack shows as you type `@`"
         )
     raise ParseError(
-        f"{_quoted(word)} is not something `/sla-status` shows: use `me`, `@user`, `team` "
+        f"{quoted(word, limit=60)} is not something `/sla-status` shows: use `me`, `@user`, `team` "
         "or `marketing`"
     )
 

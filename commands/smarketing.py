@@ -17,7 +17,6 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.rights import RightsUnknown, is_admin
 from bot.services import Services
-from bot.views.lead import clip, escape
 from bot.views.messages import Message, help_message, problem
 from bot.views.targets import (
     MANAGER_EXAMPLE,
@@ -33,7 +32,7 @@ from bot.views.targets import (
     unchanged_message,
 )
 from commands import digest
-from commands.parsing import ParseError, parse_amount, parse_period
+from commands.parsing import ParseError, parse_amount, parse_period, quoted
 from domain.cadence import SalesSla
 from domain.funnel import Period
 from domain.sla import MarketingSla
@@ -80,12 +79,6 @@ class Reply:
 def _problem(error: ParseError, example: str) -> Message:
     reason = str(error)
     return problem(reason[:1].upper() + reason[1:], example=example)
-
-
-def _quoted(token: str) -> str:
-    """Echo what someone typed back at them, short and literal."""
-    literal = escape(clip(token.replace("`", "'"), 40))
-    return f"`{literal}`"
 
 
 async def refusal(services: Services, user_id: str, *, what: str, change: str) -> Message | None:
@@ -202,16 +195,16 @@ _GLUED = re.compile(r"^(?P<number>[+-]?[\d,]+)(?P<unit>[a-z]+)$", re.ASCII)
 def parse_whole(token: str, quantity: Quantity) -> int:
     if not _WHOLE.match(token):
         plural = f" of {quantity.unit}s" if quantity.unit else ""
-        raise ParseError(f"{quantity.name} must be a whole number{plural}, not {_quoted(token)}")
+        raise ParseError(f"{quantity.name} must be a whole number{plural}, not {quoted(token)}")
     value = int(token.replace(",", ""))
     if value < quantity.least:
         raise ParseError(
             f"{quantity.name} must be at least {quantity.count(quantity.least)}, "
-            f"not {_quoted(token)}"
+            f"not {quoted(token)}"
         )
     if value > quantity.most:
         raise ParseError(
-            f"{quantity.name} must be at most {quantity.count(quantity.most)}, not {_quoted(token)}"
+            f"{quantity.name} must be at most {quantity.count(quantity.most)}, not {quoted(token)}"
         )
     return value
 
@@ -233,8 +226,8 @@ def _read(tokens: list[str], at: int, quantity: Quantity) -> tuple[int, int]:
         unit, after = tokens[after], after + 1
     if unit is not None and unit not in quantity.units:
         if quantity.unit is None:
-            raise ParseError(f"{quantity.name} must be a whole number, not {_quoted(typed)}")
-        raise ParseError(f"{quantity.name} is counted in {quantity.unit}s, not {_quoted(unit)}")
+            raise ParseError(f"{quantity.name} must be a whole number, not {quoted(typed)}")
+        raise ParseError(f"{quantity.name} is counted in {quantity.unit}s, not {quoted(unit)}")
     return parse_whole(number, quantity), after
 
 
@@ -317,7 +310,7 @@ def parse_sales_sla(words: list[str]) -> SalesSlaChange:
             change = replace(change, touches=touches, days=days)
         else:
             raise ParseError(
-                f"{_quoted(words[at])} is not part of a sales SLA: give `K in D days`, "
+                f"{quoted(words[at])} is not part of a sales SLA: give `K in D days`, "
                 "`first-touch H hours` or `escalate after E hours`"
             )
     return change
@@ -337,13 +330,13 @@ def parse_marketing_sla(words: list[str]) -> MarketingSla:
             continue
         if token not in {"per", "a", "an", "each", "every", "/"}:
             raise ParseError(
-                f"{_quoted(words[at])} is not part of a lead commitment: give "
+                f"{quoted(words[at])} is not part of a lead commitment: give "
                 "`N per month`, and `per rep` if each rep gets N"
             )
         if at + 1 >= len(tokens):
             raise ParseError(f"`{token}` what? Say `per month`, and `per rep` if each rep gets N")
         unit = tokens[at + 1]
-        said = _quoted(f"{words[at]} {words[at + 1]}")
+        said = quoted(f"{words[at]} {words[at + 1]}")
         if unit in {"rep", "reps", "seller", "salesperson"}:
             per_rep = True
         elif unit in {"team", "persona"}:
@@ -485,7 +478,7 @@ class ManagerRequest:
 def _user_id(token: str) -> str:
     match = _MENTION.match(token) or _USER_ID.match(token)
     if match is None:
-        raise ParseError(f"{_quoted(token)} is not a Slack user: pick people from the @ menu")
+        raise ParseError(f"{quoted(token)} is not a Slack user: pick people from the @ menu")
     return match["id"]
 
 
@@ -532,7 +525,7 @@ async def slack_person(services: Services, user_id: str, *, role: str) -> SlackP
     except SlackApiError as error:
         code = str(error.response.get("error"))
         if code == "user_not_found":
-            reason = f"Slack knows no user {_quoted(user_id)} (the {role})"
+            reason = f"Slack knows no user {quoted(user_id)} (the {role})"
             raise PersonProblem(problem(reason, example=MANAGER_EXAMPLE)) from error
         raise PersonProblem(_slack_unavailable(user_id, role, code)) from error
     except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
