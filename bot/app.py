@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 import commands
-from bot import events_api, follow_up_actions, home
+from bot import events_api, follow_up_actions, home, input_guard
 from bot.clock import Clock, SystemClock
 from bot.services import Services
 from bot.settings import Settings
@@ -37,6 +37,7 @@ def create_bolt_app(services: Services) -> AsyncApp:
         # is the reply; work that may outlast Slack's 3 s uses lazy listeners instead.
         process_before_response=True,
     )
+    input_guard.register(app)
     commands.register(app, services)
     home.register(app, services)
     follow_up_actions.register(app, services)

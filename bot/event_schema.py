@@ -6,10 +6,12 @@ The same models validate CSV rows, so a lead is judged by one set of rules howev
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -22,6 +24,12 @@ from pydantic import (
 
 MAX_BATCH = 1_000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_NUMBER = re.compile(r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?\s*$", re.IGNORECASE)
+# What a CRM can really send: a lead event from before 2000 or after 2100 is a typo or a
+# placeholder, and near year 1 or 9999 a time zone or a due date would leave the calendar.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC)
+NUL = "\x00"
 
 
 def _score(value: Any) -> Any:
@@ -45,11 +53,43 @@ def _email(value: Any) -> Any:
     return value
 
 
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; SQLite refuses it too, so both stores behave alike.
+    if NUL in value:
+        raise ValueError("must not contain a NUL character (\\u0000)")
+    return value
+
+
+def _iso_text(value: Any) -> Any:
+    """ISO 8601 text only: a bare number would be read as a Unix time, which the API never
+    promised and a sender rarely means."""
+    if not isinstance(value, str) and not isinstance(value, datetime):
+        raise ValueError("must be ISO 8601 text with a time zone, e.g. 2026-11-02T10:00:00Z")
+    if isinstance(value, str) and _NUMBER.match(value):
+        raise ValueError("must be ISO 8601 text with a time zone, e.g. 2026-11-02T10:00:00Z")
+    return value
+
+
+def _in_range(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise ValueError("must be between 2000-01-01 and 2100-12-31 (UTC)")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), NoNul]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), NoNul]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NoNul
+]
+Note = Annotated[str, StringConstraints(max_length=1000), NoNul]
 Score = Annotated[Annotated[int, Field(ge=0, le=100)] | None, BeforeValidator(_score)]
-Email = Annotated[Annotated[str, Field(max_length=320)] | None, BeforeValidator(_email)]
+Email = Annotated[Annotated[str, Field(max_length=320), NoNul] | None, BeforeValidator(_email)]
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_range)]
 
 
 class _Strict(BaseModel):
@@ -86,7 +126,9 @@ class Owner(_Strict):
 
 class _Event(_Strict):
     id: Id = Field(description="Your id for this event; a repeated id is a duplicate.")
-    occurred_at: AwareDatetime = Field(description="ISO 8601 with a time zone, e.g. …Z.")
+    occurred_at: Moment = Field(
+        description="ISO 8601 with a time zone, e.g. …Z; between 2000 and 2100."
+    )
     lead: LeadRef
 
 
@@ -110,7 +152,7 @@ class LeadAssigned(_Event):
 class LeadTouched(_Event):
     type: Literal["lead.touched"]
     channel: Literal["call", "email", "meeting", "social"] = "call"
-    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    note: Note | None = None
 
 
 class LeadAccepted(_Event):

@@ -48,7 +48,9 @@ def _authorised(services: Services, request: Request) -> JSONResponse | None:
 async def _read_body(request: Request) -> bytes | None:
     """The body, or None once it passes MAX_BODY_BYTES (checked while reading, not after)."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared is not None and declared.isascii() and declared.isdigit() and (
+        len(declared) > 12 or int(declared) > MAX_BODY_BYTES
+    ):
         return None
     body = bytearray()
     async for chunk in request.stream():
@@ -129,8 +131,11 @@ def register(api: FastAPI, services: Services) -> None:
             )
         try:
             data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            return _error(400, f"body is not valid JSON: {error}")
+        except RecursionError:
+            return _error(400, "body is not valid JSON: nested too deeply")
+        except ValueError as error:
+            # Also Python's limit on the digits of one integer (4,300), and bad UTF-8.
+            return _error(400, f"body is not valid JSON: {str(error)[:200]}")
         events, problems = parse_events(data)
         if problems:
             return _error(

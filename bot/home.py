@@ -24,7 +24,8 @@ from bot.rights import RightsUnknown, is_admin, may_act_on_lead
 from bot.services import Services
 from bot.sla_report import MarketingSide, SalesSide, build_report
 from bot.views import home as views
-from bot.views.lead import lead_label, shown, touch_logged
+from bot.views.format import shown
+from bot.views.lead import lead_label, touch_logged
 from commands.digest import delivery_overview
 from commands.lead import LeadRequest, event_for, refused
 from domain.cadence import SalesSla

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.services import Services
 from bot.views.messages import problem
 from commands import lead, leads_needed, sla_status, smarketing
+from commands.parsing import quoted
 
 MODULES = (leads_needed, lead, smarketing, sla_status)
 COMMANDS = tuple(module.COMMAND for module in MODULES)
@@ -24,6 +25,6 @@ def register(app: AsyncApp, services: Services) -> None:
         # rather than let Slack show "dispatch_failed".
         name = command.get("command", "this command")
         reply = problem(
-            f"`{name}` is not available in this version yet", example=leads_needed.EXAMPLE
+            f"{quoted(name)} is not available in this version yet", example=leads_needed.EXAMPLE
         )
         await ack(response_type="ephemeral", **reply.to_dict())

@@ -16,7 +16,7 @@ from bot import jobs
 from bot.rights import RightsUnknown, is_admin
 from bot.services import Services
 from bot.settings import Settings
-from bot.views.lead import clip, escape
+from bot.views.format import clip, escape
 from bot.views.messages import Message, help_message, problem
 from bot.views.targets import (
     DIGEST_EXAMPLE,

@@ -12,7 +12,7 @@ from bot.services import Services
 from bot.views.funnel import funnel_message
 from bot.views.messages import Message, help_message, problem
 from bot.views.targets import no_target_yet, target_funnel_message
-from commands.parsing import ParseError, parse_amount, parse_period, parse_rate
+from commands.parsing import ParseError, parse_amount, parse_period, parse_rate, quoted
 from domain import pace
 from domain.funnel import Period, leads_needed
 from storage import reports, workspace
@@ -44,7 +44,7 @@ def parse(text: str) -> LeadsNeededRequest:
     first_word = next((i for i, token in enumerate(tokens) if token not in numbers), len(tokens))
     if len(numbers) < 3:
         if first_word < len(tokens) and first_word < 3:
-            raise ParseError(f"`{tokens[first_word]}` is not a number")
+            raise ParseError(f"{quoted(tokens[first_word])} is not a number")
         raise ParseError(
             f"give three numbers — revenue, average deal size and lead-to-customer rate "
             f"(got {len(numbers)})"
@@ -52,7 +52,7 @@ def parse(text: str) -> LeadsNeededRequest:
     if len(numbers) > 3:
         raise ParseError(f"give exactly three numbers, not {len(numbers)}")
     if tokens[:3] != numbers:
-        raise ParseError(f"`{tokens[first_word]}` is not a number")
+        raise ParseError(f"{quoted(tokens[first_word])} is not a number")
     return LeadsNeededRequest(
         revenue=parse_amount(tokens[0], what="revenue"),
         deal_size=parse_amount(tokens[1], what="deal size"),

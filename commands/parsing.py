@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from bot.views.lead import clip, escape
+from bot.views.format import clip, escape
 from domain.funnel import Period
 
 # An amount: optional currency sign, digits with optional thousands commas and decimals,
@@ -34,16 +34,18 @@ def parse_amount(token: str, *, what: str) -> Fraction:
     """`100000`, `$100,000`, `100k`, `1.5m` → an exact amount above zero."""
     text = token.strip()
     if text.startswith("-") and _AMOUNT.match(text[1:]):
-        raise ParseError(f"{what} must be above zero, not `{token}`")
+        raise ParseError(f"{what} must be above zero, not {quoted(token)}")
     match = _AMOUNT.match(text.removeprefix("+"))
     if match is None:
-        raise ParseError(f"{what} `{token}` is not an amount (try `100000`, `$100k` or `1.5m`)")
+        raise ParseError(
+            f"{what} {quoted(token)} is not an amount (try `100000`, `$100k` or `1.5m`)"
+        )
     suffix = (match["suffix"] or "").lower()
     value = Fraction(match["number"].replace(",", "")) * _SUFFIX[suffix]
     if value <= 0:
-        raise ParseError(f"{what} must be above zero, not `{token}`")
+        raise ParseError(f"{what} must be above zero, not {quoted(token)}")
     if value > MAX_AMOUNT:
-        raise ParseError(f"{what} `{token}` is larger than this bot counts (at most 10^15)")
+        raise ParseError(f"{what} {quoted(token)} is larger than this bot counts (at most 10^15)")
     return value
 
 
@@ -51,19 +53,22 @@ def parse_rate(token: str) -> Fraction:
     """`4%` or `0.04` → 0.04. A bare number above 1 is refused: `4` could mean 4% or 400%."""
     text = token.strip()
     if text.startswith("-") and _RATE.match(text[1:]):
-        raise ParseError(f"rate must be above 0%, not `{token}`")
+        raise ParseError(f"rate must be above 0%, not {quoted(token)}")
     match = _RATE.match(text.removeprefix("+"))
     if match is None:
-        raise ParseError(f"rate `{token}` is not a rate (try `4%` or `0.04`)")
+        raise ParseError(f"rate {quoted(token)} is not a rate (try `4%` or `0.04`)")
     value = Fraction(match["number"])
     if match["percent"]:
         value /= 100
     elif value > 1:
-        raise ParseError(f"rate `{token}` is ambiguous: write `{token}%` or a fraction like `0.04`")
+        raise ParseError(
+            f"rate {quoted(token)} is ambiguous: write {quoted(token + '%')} or a fraction like "
+            "`0.04`"
+        )
     if value <= 0:
-        raise ParseError(f"rate must be above 0%, not `{token}`")
+        raise ParseError(f"rate must be above 0%, not {quoted(token)}")
     if value > 1:
-        raise ParseError(f"rate `{token}` is above 100%")
+        raise ParseError(f"rate {quoted(token)} is above 100%")
     return value
 
 
@@ -89,5 +94,5 @@ def parse_period(words: list[str]) -> Period:
     if text in aliases:
         return aliases[text]
     raise ParseError(
-        f"period `{' '.join(words)}` is not one of `per year`, `per quarter`, `per month`"
+        f"period {quoted(' '.join(words))} is not one of `per year`, `per quarter`, `per month`"
     )

@@ -116,7 +116,7 @@ def parse_target(words: list[str]) -> TargetRequest:
     cents = Decimal(amount.numerator) / Decimal(amount.denominator)
     cents = cents.quantize(Decimal("0.01"))
     if cents <= 0:
-        raise ParseError(f"revenue target must be above zero, not `{words[0]}`")
+        raise ParseError(f"revenue target must be above zero, not {quoted(words[0])}")
     return TargetRequest(amount=cents, period=parse_period(words[1:]))
 
 
@@ -334,7 +334,9 @@ def parse_marketing_sla(words: list[str]) -> MarketingSla:
                 "`N per month`, and `per rep` if each rep gets N"
             )
         if at + 1 >= len(tokens):
-            raise ParseError(f"`{token}` what? Say `per month`, and `per rep` if each rep gets N")
+            raise ParseError(
+                f"{quoted(token)} what? Say `per month`, and `per rep` if each rep gets N"
+            )
         unit = tokens[at + 1]
         said = quoted(f"{words[at]} {words[at + 1]}")
         if unit in {"rep", "reps", "seller", "salesperson"}:
@@ -693,7 +695,7 @@ async def answer(services: Services, user_id: str, text: str, *, request_id: str
         return Reply(reply.message, then=reply.then)
     return Reply(
         problem(
-            f"`{words[0][:40]}` is not a /smarketing subcommand "
+            f"{quoted(words[0])} is not a /smarketing subcommand "
             "(target, settings, sla, digest, manager, help)",
             example=EXAMPLE,
         )

@@ -25,8 +25,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.views.format import format_amount, slack_date
-from bot.views.lead import clip, escape
+from bot.views.format import clip, escape, format_amount, slack_date
 from bot.views.messages import Message
 from bot.views.sla import format_duration, format_percent
 from domain.digest import (

@@ -24,8 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.views.format import slack_date
-from bot.views.lead import escape, shown
+from bot.views.format import escape, shown, slack_date
 from bot.views.messages import Message
 from domain.cadence import SalesSla, is_overdue
 from domain.follow_up import SHOWN_IN_FULL, Escalation, FollowUpLead, Nudge, Snooze

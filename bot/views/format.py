@@ -5,6 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from fractions import Fraction
 
+FIELD_MAX = 200  # a lead's name or company as shown; the store allows 255
+
+
+def escape(text: str) -> str:
+    """Text people typed or a CRM sent, shown literally: no mentions, links or `<!channel>`."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown(text: str, limit: int = FIELD_MAX) -> str:
+    return escape(clip(text, limit))
+
 
 def format_amount(value: Fraction) -> str:
     """$1,234 or $1,234.50 — whole amounts without cents."""

@@ -27,8 +27,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.sla_report import MarketingSide, SalesSide
-from bot.views.format import format_amount, slack_date
-from bot.views.lead import shown
+from bot.views.format import format_amount, shown, slack_date
 from bot.views.sla import format_duration, format_percent
 from bot.views.targets import DeliveryProblem, delivery_warning, unreachable_text
 from domain.cadence import SalesSla

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.views.format import format_amount, slack_date
+from bot.views.format import clip, escape, format_amount, shown, slack_date
 from bot.views.messages import Message
 from domain.cadence import SalesSla, is_overdue
 from domain.grading import Grade, LeadStatus
@@ -28,23 +28,9 @@ from storage.models import Lead, LeadEvent
 TIMELINE_EVENTS = 10
 MINE_SHOWN = 20
 _HEADER_MAX = 150  # Slack's limit for a header's plain text
-_FIELD_MAX = 200  # a lead's name or company as shown; the store allows 255
 _NOTE_MAX = 300  # a note or reason as shown in a timeline line
 _ORIGIN = {"api": "from the CRM", "csv": "from a CSV import", "slack": "in Slack"}
 _CHANNEL_VERB = {"call": "Call", "email": "E-mail", "meeting": "Meeting", "social": "Social"}
-
-
-def escape(text: str) -> str:
-    """Text people typed or a CRM sent, shown literally: no mentions, links or `<!channel>`."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def shown(text: str, limit: int = _FIELD_MAX) -> str:
-    return escape(clip(text, limit))
 
 
 def lead_label(lead: Lead) -> str:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.views.format import clip
+
+SECTION_MAX = 3000  # Slack's limit for a section's text
+# Slack's broadcasts; a reply never notifies a channel, whatever was typed into it.
+_BROADCAST = re.compile(r"<!(channel|here|everyone)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -21,8 +28,13 @@ class Message:
 
 
 def problem(reason: str, *, example: str) -> Message:
-    """Bad input: one line saying what is wrong, and a form that works."""
-    line = f":warning: {reason}. Try `{example}`"
+    """Bad input: one line saying what is wrong, and a form that works.
+
+    What people typed reaches `reason` through `quoted()`, clipped and escaped; this is the
+    last guard, so that no reason, however built, breaks Slack's limit or pings a channel."""
+    tail = f". Try `{example}`"
+    reason = _BROADCAST.sub(r"&lt;!\1", reason)
+    line = f":warning: {clip(reason, SECTION_MAX - len(tail) - 11)}{tail}"
     return Message(text=line, blocks=[SectionBlock(text=MarkdownTextObject(text=line))])
 
 

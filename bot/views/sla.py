@@ -22,8 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.sla_report import MarketingSide, SalesSide, SlaReport
-from bot.views.format import slack_date
-from bot.views.lead import shown
+from bot.views.format import shown, slack_date
 from bot.views.messages import Message
 from domain.sla import SalesCounts
 from storage.sla import OverdueLead

@@ -18,9 +18,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.views.format import format_amount, format_rate, slack_date
+from bot.views.format import clip, escape, format_amount, format_rate, slack_date
 from bot.views.funnel import funnel_message
-from bot.views.lead import clip, escape
 from bot.views.messages import Message
 from domain.cadence import SalesSla
 from domain.funnel import Funnel, Period
