@@ -112,9 +112,9 @@ def database_for(leads: int, events: int) -> Path:
 
 def _generate(path: Path, scale: Scale) -> None:
     from bot.events_api import parse_events
-    from bot.ingest import ingest
-    from bot.services import Services
     from bot.settings import load_settings
+    from services.context import Services
+    from services.ingestion import ingest
     from storage import workspace
     from storage.db import Database
 
@@ -202,12 +202,12 @@ def measure(
 ) -> Measured:
     """One job on one workspace, in this (fresh) process; `at`: when it runs (default: the
     probe's WEEKLY_AT or MONTHLY_AT)."""
-    from bot.chart import render_pace_chart
-    from bot.jobs import build_monthly, build_weekly
-    from bot.services import Services
+    from blocks.digest_message import digest_message, digest_text
+    from blocks.pace_chart_image import render_pace_chart
     from bot.settings import load_settings
-    from bot.views.digest import digest_message, digest_text
     from domain import schedule
+    from services.context import Services
+    from services.digests import build_monthly, build_weekly
     from storage.db import Database
 
     url = database_url
@@ -322,7 +322,8 @@ def measure(
 
 
 def _caller() -> str:
-    """The project function that ran the statement being executed: `storage/sla.py:_breaches`."""
+    """The project function that ran the statement being executed, e.g.
+    `storage/sla_counts.py:_breaches`."""
     root = Path(__file__).resolve().parent.parent
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:

@@ -24,8 +24,8 @@ from sqlalchemy import insert
 
 from bench.server import Served
 from bench.workspace import Scale, lead_events
-from bot.event_schema import LeadAssigned, event_payload
 from bot.events_api import parse_events
+from services.lead_events import LeadAssigned, event_payload
 from storage.db import Database
 from storage.models import LeadEvent
 

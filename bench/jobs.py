@@ -30,13 +30,13 @@ from typing import Any
 from bench import digest_probe
 from bench.sql import Recorder
 from bench.workspace import Scale, manager_count, manager_id, manager_of, rep_id
-from bot import follow_up, jobs
 from bot.events_api import parse_events
-from bot.follow_up import FollowUpRun
-from bot.ingest import ingest
-from bot.services import Services
+from bot.jobs import follow_up_runs, scheduled_reports
+from bot.jobs.follow_up_runs import FollowUpRun
 from bot.settings import Settings, load_settings
 from bot.slack_client import create_client
+from services.context import Services
+from services.ingestion import ingest
 from storage import members
 from storage.db import Database
 from tests.slack.emulator import SlackEmulator
@@ -108,13 +108,13 @@ def weekly_digest(
     measured = digest_probe.run_child(database_url, "weekly", scale.leads, scale.events, at)
     slack.add_channel(channel, name=f"smarketing-{channel.lower()}")
     db = Database(database_url)
-    # A channel of this run's own: the delivery key names it, so the digest is new here even
+    # A channel of this run's own: the posting key names it, so the digest is new here even
     # in a workspace reused from an earlier run.
     settings = _settings(database_url, slack, smarketing_digest_channel=channel)
     services = Services(settings, db, FixedClock(at), create_client(settings))
     before = len(slack.calls)
     try:
-        outcome = asyncio.run(jobs.run_digest(services))
+        outcome = asyncio.run(scheduled_reports.run_digest(services))
     finally:
         db.dispose()
     return DigestFigures(
@@ -236,7 +236,7 @@ def _measure_run(
         plan_statements=plan_statements,
         heap_mib=heap / 2**20,
         run_ms=run_ms,
-        sent=run.count(jobs.Status.SENT),
+        sent=run.count(scheduled_reports.Status.SENT),
         statements=len(seen),
         statements_per_person=len(seen) / people,
         slack_calls=calls,
@@ -261,8 +261,8 @@ def follow_ups(database_url: str, scale: Scale, slack: SlackEmulator) -> FollowU
     recorder = Recorder(db.engine)
     try:
         asyncio.run(_fill(services, scale, leads))
-        nudges = _measure_run(services, recorder, slack, follow_up.run_nudges)
-        escalations = _measure_run(services, recorder, slack, follow_up.run_escalations)
+        nudges = _measure_run(services, recorder, slack, follow_up_runs.run_nudges)
+        escalations = _measure_run(services, recorder, slack, follow_up_runs.run_escalations)
     finally:
         logging.disable(logging.NOTSET)
         recorder.close()

@@ -1,7 +1,7 @@
 """Part 2: `smarketing import` of the workspace's leads as a CSV file, in a child process:
 wall time, rows a second, and the child's peak resident memory.
 
-The file has every column the import reads (bot/csv_import.py, examples/leads.csv); a lead
+The file has every column the import reads (services/csv_import.py, examples/leads.csv); a lead
 the generator assigns names its rep in `owner_email`, so the import asks Slack (the emulator)
 who each of the reps is, once each, as it would in a real workspace.
 """

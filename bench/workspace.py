@@ -151,12 +151,12 @@ def add_people(database_url: str, scale: Scale, *, now: datetime) -> None:
 def fill_in_process(database_url: str, scale: Scale, *, end: datetime, batch: int = 500) -> int:
     """Store the workspace's events through the app's own ingestion (`bot.ingest.ingest`, the
     code behind POST /api/events) without HTTP; the database must be migrated. Events stored."""
-    from bot.clock import SystemClock
     from bot.events_api import parse_events
-    from bot.ingest import ingest
-    from bot.services import Services
     from bot.settings import load_settings
     from bot.slack_client import create_client
+    from services.clock import SystemClock
+    from services.context import Services
+    from services.ingestion import ingest
     from storage.db import Database
 
     db = Database(database_url)

@@ -14,12 +14,13 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 import commands
-from bot import events_api, follow_up_actions, home, input_guard
-from bot.clock import Clock, SystemClock
-from bot.services import Services
+from blocks.message import oops
+from bot import events_api, input_guard
+from bot.listeners import home_tab, nudge_buttons
 from bot.settings import Settings
 from bot.slack_client import create_client
-from bot.views.messages import oops
+from services.clock import Clock, SystemClock
+from services.context import Services
 from storage.db import Database
 
 logger = logging.getLogger("smarketing")
@@ -39,8 +40,8 @@ def create_bolt_app(services: Services) -> AsyncApp:
     )
     input_guard.register(app)
     commands.register(app, services)
-    home.register(app, services)
-    follow_up_actions.register(app, services)
+    home_tab.register(app, services)
+    nudge_buttons.register(app, services)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

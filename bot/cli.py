@@ -11,8 +11,8 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from bot.services import Services
 from bot.settings import SLACK_SETUP_HELP, ConfigurationError, Settings, load_settings
+from services.context import Services
 from storage.db import Database
 
 cli = typer.Typer(
@@ -122,7 +122,7 @@ def jobs_run(
     and it was not sent yet. With --dry-run it prints this period's message and sends nothing."""
     import asyncio
 
-    from bot import jobs
+    from bot.jobs import scheduled_reports
 
     settings = _settings()
     if not dry_run and settings.missing_slack_credentials()[:1] == ["SLACK_BOT_TOKEN"]:
@@ -131,9 +131,9 @@ def jobs_run(
     services = _services(settings)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     if job in (Job.nudges, Job.escalations):
-        from bot import follow_up
+        from bot.jobs import follow_up_runs
 
-        work = follow_up.run_nudges if job is Job.nudges else follow_up.run_escalations
+        work = follow_up_runs.run_nudges if job is Job.nudges else follow_up_runs.run_escalations
         try:
             run = asyncio.run(work(services, dry_run=dry_run))
         finally:
@@ -143,25 +143,27 @@ def jobs_run(
         err.print(f"{job.value}: {run.describe()}", highlight=False, markup=False)
         for person, reason in sorted(run.unreachable.items()):
             err.print(f"  cannot reach {person}: {reason}", highlight=False, markup=False)
-        failed = run.count(jobs.Status.FAILED) + run.count(jobs.Status.WILL_RETRY)
+        failed = run.count(scheduled_reports.Status.FAILED) + run.count(
+            scheduled_reports.Status.WILL_RETRY
+        )
         raise typer.Exit(1 if failed else 0)
     try:
-        outcome = asyncio.run(jobs.JOBS[job.value](services, dry_run=dry_run))
+        outcome = asyncio.run(scheduled_reports.JOBS[job.value](services, dry_run=dry_run))
     finally:
         services.db.dispose()
     if outcome.text is not None:
         typer.echo(outcome.text)
         return
     err.print(f"{job.value}: {outcome.describe()}", highlight=False, markup=False)
-    if outcome.status in (jobs.Status.FAILED, jobs.Status.WILL_RETRY):
+    if outcome.status in (scheduled_reports.Status.FAILED, scheduled_reports.Status.WILL_RETRY):
         raise typer.Exit(1)
-    if outcome.status is jobs.Status.NO_CHANNEL:
+    if outcome.status is scheduled_reports.Status.NO_CHANNEL:
         raise typer.Exit(2)
 
 
 def _services(settings: Settings) -> Services:
-    from bot.clock import SystemClock
     from bot.slack_client import create_client
+    from services.clock import SystemClock
 
     return Services(
         settings=settings,
@@ -218,8 +220,8 @@ def import_csv(
         TimeRemainingColumn,
     )
 
-    from bot.csv_import import ImportFileError, ImportStopped, import_leads, open_leads_file
-    from bot.csv_import import render_report as render
+    from services.csv_import import ImportFileError, ImportStopped, import_leads, open_leads_file
+    from services.csv_import import render_report as render
 
     settings = _settings()
     token = settings.slack_bot_token

@@ -13,10 +13,17 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.event_schema import EVENT, MAX_BATCH, EventBatch, IngestProblem, IngestResult, LeadEventIn
-from bot.ingest import SlackUnavailable, ingest
-from bot.services import Services
 from domain.lead_state import EventType
+from services.context import Services
+from services.ingestion import SlackUnavailable, ingest
+from services.lead_events import (
+    EVENT,
+    MAX_BATCH,
+    EventBatch,
+    IngestProblem,
+    IngestResult,
+    LeadEventIn,
+)
 
 logger = logging.getLogger("smarketing.api")
 
@@ -48,8 +55,11 @@ def _authorised(services: Services, request: Request) -> JSONResponse | None:
 async def _read_body(request: Request) -> bytes | None:
     """The body, or None once it passes MAX_BODY_BYTES (checked while reading, not after)."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isascii() and declared.isdigit() and (
-        len(declared) > 12 or int(declared) > MAX_BODY_BYTES
+    if (
+        declared is not None
+        and declared.isascii()
+        and declared.isdigit()
+        and (len(declared) > 12 or int(declared) > MAX_BODY_BYTES)
     ):
         return None
     body = bytearray()

@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from bot.views.messages import problem
+from blocks.message import problem
 
 logger = logging.getLogger("smarketing.input")
 

@@ -1,10 +1,11 @@
 """The clock: APScheduler fires the weekly digest and the monthly report at their local times.
 
 Cron triggers run in the workspace time zone, so "Monday 09:00" stays 09:00 on the wall across
-daylight saving time. Every job goes through `jobs.run_due`, which posts only what is due and
-unsent, so firing early, late, twice or in two processes is harmless; the same call runs once
-at start (catch-up after downtime) and every few minutes (retries of failed sends). A change of
-schedule made in Slack — perhaps through another process — is picked up within a minute.
+daylight saving time. Every job goes through `scheduled_reports.run_due`, which posts only what
+is due and unsent, so firing early, late, twice or in two processes is harmless; the same call
+runs once at start (catch-up after downtime) and every few minutes (retries of failed sends). A
+change of schedule made in Slack — perhaps through another process — is picked up within a
+minute.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import follow_up, jobs
-from bot.services import Services
+from bot.jobs import follow_up_runs, scheduled_reports
 from domain.schedule import DigestSchedule
+from services.context import Services
 from storage.schedules import digest_settings
 
 logger = logging.getLogger("smarketing.scheduler")
@@ -86,16 +87,20 @@ class Clockwork:
             self.scheduler.shutdown(wait=False)
 
     async def _run_due(self) -> None:
-        for outcome in await jobs.run_due(self.services):
+        for outcome in await scheduled_reports.run_due(self.services):
             # A missing channel is logged by the job once a period, not at every run.
-            quiet = (jobs.Status.NOT_DUE, jobs.Status.ALREADY_SENT, jobs.Status.NO_CHANNEL)
+            quiet = (
+                scheduled_reports.Status.NOT_DUE,
+                scheduled_reports.Status.ALREADY_SENT,
+                scheduled_reports.Status.NO_CHANNEL,
+            )
             if outcome.status not in quiet:
                 logger.info("scheduled run: %s", outcome.describe())
 
     async def _follow_up(self) -> None:
         """Escalations first (they look at the state before this run's nudges), then nudges;
         a failure of one is logged and does not stop the other."""
-        for job in (follow_up.run_escalations, follow_up.run_nudges):
+        for job in (follow_up_runs.run_escalations, follow_up_runs.run_nudges):
             try:
                 run = await job(self.services)
             except SQLAlchemyError as error:

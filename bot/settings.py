@@ -2,110 +2,14 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from pydantic import ValidationError
 
-DEFAULT_DATABASE_URL = "sqlite:///smarketing.sqlite3"
-SLACK_API_URL = "https://slack.com/api/"
+from services.config import Settings
 
-
-class Settings(BaseSettings):
-    """Every knob the app reads. Secrets are `SecretStr`, so they never print in a log line."""
-
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
-
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_api_url: str = SLACK_API_URL
-    database_url: str = DEFAULT_DATABASE_URL
-    port: int = Field(default=3000, ge=1, le=65535)
-    smarketing_timezone: str = "UTC"
-    smarketing_digest_channel: str | None = None
-    # The monthly management report's channel; the digest channel when unset.
-    smarketing_management_channel: str | None = None
-    smarketing_ingest_token: SecretStr | None = None
-    smarketing_admins: Annotated[frozenset[str], NoDecode] = frozenset()
-    smarketing_scheduler: Literal["on", "off"] = "on"
-    # How often the nudge and escalation jobs run.
-    smarketing_nudge_minutes: int = Field(default=15, ge=1, le=240)
-    # Funnel fallbacks while there is no history of won leads (DESIGN §2, "Funnel actuals").
-    smarketing_default_deal_size: float = Field(default=1000, gt=0)
-    smarketing_default_conversion_rate: float = Field(default=0.04, gt=0, le=1)
-
-    @field_validator("database_url")
-    @classmethod
-    def _database_url(cls, value: str) -> str:
-        value = value.strip()
-        # Hosting platforms hand out `postgres://`; SQLAlchemy wants a dialect and a driver.
-        for prefix in ("postgres://", "postgresql://"):
-            if value.startswith(prefix):
-                value = "postgresql+psycopg://" + value.removeprefix(prefix)
-        try:
-            url = make_url(value)
-        except ArgumentError:
-            raise ValueError("is not a database URL (try sqlite:///smarketing.sqlite3)") from None
-        if url.get_backend_name() not in {"sqlite", "postgresql"}:
-            raise ValueError(
-                f"names {url.get_backend_name()!r}; use sqlite:///FILE or postgresql://HOST/DB"
-            )
-        if url.get_backend_name() == "sqlite" and url.database in {None, "", ":memory:"}:
-            raise ValueError("needs a SQLite file, e.g. sqlite:///smarketing.sqlite3")
-        return value
-
-    @field_validator("smarketing_timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value.strip())
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone (try Europe/Berlin)") from None
-        return value.strip()
-
-    @field_validator("slack_api_url")
-    @classmethod
-    def _api_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
-        return value if value.endswith("/") else value + "/"
-
-    @field_validator("smarketing_admins", mode="before")
-    @classmethod
-    def _admins(cls, value: object) -> object:
-        if isinstance(value, str):
-            return frozenset(part.strip() for part in value.replace(",", " ").split() if part)
-        return value
-
-    @property
-    def timezone(self) -> ZoneInfo:
-        return ZoneInfo(self.smarketing_timezone)
-
-    # The funnel's fallbacks as exact fractions. str() first: Fraction(0.04) would be the
-    # binary float, a hair off 4/100.
-    @property
-    def fallback_deal_size(self) -> Fraction:
-        return Fraction(str(self.smarketing_default_deal_size))
-
-    @property
-    def fallback_rate(self) -> Fraction:
-        return Fraction(str(self.smarketing_default_conversion_rate))
-
-    def missing_slack_credentials(self) -> list[str]:
-        return [
-            name
-            for name, value in (
-                ("SLACK_BOT_TOKEN", self.slack_bot_token),
-                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
-            )
-            if value is None or not value.get_secret_value().strip()
-        ]
+__all__ = ["SLACK_SETUP_HELP", "ConfigurationError", "Settings", "load_settings"]
 
 
 class ConfigurationError(RuntimeError):

@@ -6,10 +6,10 @@ import re
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.services import Services
-from bot.views.messages import problem
+from blocks.message import problem
 from commands import lead, leads_needed, sla_status, smarketing
 from commands.parsing import quoted
+from services.context import Services
 
 MODULES = (leads_needed, lead, smarketing, sla_status)
 COMMANDS = tuple(module.COMMAND for module in MODULES)

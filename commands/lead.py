@@ -6,31 +6,25 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
 
-from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.event_schema import (
-    LeadAccepted,
-    LeadEventIn,
-    LeadLost,
-    LeadRef,
-    LeadRejected,
-    LeadTouched,
-    LeadWon,
-)
-from bot.ingest import ingest
-from bot.rights import RightsUnknown, may_act_on_lead
-from bot.services import Services
-from bot.views import lead as views
-from bot.views.format import slack_date
-from bot.views.messages import Message, help_message, problem
+from blocks import lead_message as views
+from blocks.message import Message, help_message, problem
 from commands.parsing import ParseError, parse_amount, quoted
 from domain.cadence import SalesSla
-from domain.grading import LeadStatus
-from storage import leads, workspace
-from storage.models import Lead, LeadEvent
+from domain.lead_record import Lead
+from services import lead_changes, lead_reads
+from services.context import Services
+from services.lead_changes import (
+    ACTIONS,
+    CHANNELS,
+    MAX_NOTE,
+    MAX_REASON,
+    Channel,
+    LeadChange,
+    Result,
+)
 
 COMMAND = "/lead"
 EXAMPLE = "/lead touch L-1001 call"
@@ -50,32 +44,19 @@ HELP_LINES = [
     "`/lead ID` — one lead: its fields, touches against the SLA, next touch due, latest events.",
     "`/lead mine` — your open leads, most overdue first.",
 ]
-Channel = Literal["call", "email", "meeting", "social"]
-CHANNELS: dict[str, Channel] = {
-    "call": "call",
-    "email": "email",
-    "meeting": "meeting",
-    "social": "social",
-}
-CHANGES = ("touch", "accept", "reject", "won", "lost")
+CHANGES = ACTIONS
 SUBCOMMANDS = (*CHANGES, "mine", "help")
 HELP_WORDS = {"help", "?", "-h", "--help"}
-MAX_NOTE = 1_000
-MAX_REASON = 500
 # lead.won keeps 16 digits with cents (Numeric(16, 2)).
 MAX_WON = Decimal(10) ** 14
 
 
 @dataclass(frozen=True)
-class LeadRequest:
-    """What a `/lead` text asks for; `action` is a subcommand, `show` or `help`."""
+class LeadRequest(LeadChange):
+    """What a `/lead` text asks for: a change to a lead, or (`action`) `show`, `mine` or
+    `help`."""
 
-    action: str
     external_id: str = ""
-    channel: Channel = "call"
-    note: str | None = None
-    reason: str | None = None
-    amount: Decimal | None = None
 
     @property
     def example(self) -> str:
@@ -142,8 +123,9 @@ def parse(text: str) -> LeadRequest:
 def _touch(external_id: str, rest: str) -> LeadRequest:
     word, after = _split(rest)
     channel: Channel = "call"
-    if word.lower() in CHANNELS:
-        channel, rest = CHANNELS[word.lower()], after
+    for known in CHANNELS:
+        if word.lower() == known:
+            channel, rest = known, after
     note = rest.strip() or None
     if note is not None and len(note) > MAX_NOTE:
         raise LeadProblem(
@@ -189,73 +171,6 @@ def _won_amount(text: str) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-def event_for(request: LeadRequest, *, event_id: str, now: datetime) -> LeadEventIn:
-    """The lead event a change stores: the same model a CRM's event is validated with."""
-    lead = LeadRef(external_id=request.external_id)
-    if request.action == "touch":
-        return LeadTouched(
-            id=event_id,
-            type="lead.touched",
-            occurred_at=now,
-            lead=lead,
-            channel=request.channel,
-            note=request.note,
-        )
-    if request.action == "accept":
-        return LeadAccepted(id=event_id, type="lead.accepted", occurred_at=now, lead=lead)
-    if request.action == "reject" and request.reason is not None:
-        return LeadRejected(
-            id=event_id, type="lead.rejected", occurred_at=now, lead=lead, reason=request.reason
-        )
-    if request.action == "won" and request.amount is not None:
-        return LeadWon(
-            id=event_id, type="lead.won", occurred_at=now, lead=lead, amount=request.amount
-        )
-    if request.action == "lost":
-        return LeadLost(
-            id=event_id, type="lead.lost", occurred_at=now, lead=lead, reason=request.reason
-        )
-    raise ValueError(f"{request.action!r} is not a change to a lead")
-
-
-def refused(request: LeadRequest, lead: Lead) -> str | None:
-    """Why this change cannot apply to the lead as it stands, or None when it can."""
-    label = views.lead_label(lead)
-    status = LeadStatus(lead.status)
-    if status.is_closed:
-        when = f" on {slack_date(lead.closed_at)}" if lead.closed_at else ""
-        return (
-            f"{label} was already {status.value}{when}; a closed lead takes no more touches "
-            "or feedback"
-        )
-    if request.action == "accept" and status == LeadStatus.ACCEPTED:
-        when = f" on {slack_date(lead.accepted_at)}" if lead.accepted_at else ""
-        return f"{label} was already accepted{when}"
-    if request.action == "touch" and lead.assigned_at is None:
-        return f"{label} has no owner yet, so a touch would count for no one; assign it first"
-    return None
-
-
-@dataclass(frozen=True)
-class Found:
-    lead: Lead | None
-    sla: SalesSla
-    already_logged: bool = False
-
-
-async def _find(services: Services, external_id: str, *, event_id: str | None = None) -> Found:
-    def read() -> Found:
-        with services.db.session() as session:
-            return Found(
-                lead=leads.lead_by_external_id(session, external_id=external_id),
-                sla=workspace.sales_sla(session),
-                already_logged=event_id is not None
-                and leads.event_logged(session, event_id=event_id),
-            )
-
-    return await services.in_thread(read)
-
-
 def _no_such_lead(request: LeadRequest) -> Message:
     return problem(
         f"No lead has the id {quoted(request.external_id, limit=60)} "
@@ -265,79 +180,55 @@ def _no_such_lead(request: LeadRequest) -> Message:
 
 
 async def show(services: Services, request: LeadRequest) -> Message:
-    now = services.clock.now()
-
-    def read() -> tuple[Lead | None, list[LeadEvent], SalesSla]:
-        with services.db.session() as session:
-            lead = leads.lead_by_external_id(session, external_id=request.external_id)
-            events = (
-                leads.recent_events(
-                    session, external_id=request.external_id, limit=views.TIMELINE_EVENTS + 1
-                )
-                if lead is not None
-                else []
-            )
-            return lead, events, workspace.sales_sla(session)
-
-    lead, events, sla = await services.in_thread(read)
-    if lead is None:
+    found = await lead_reads.timeline(services, request.external_id, events=views.TIMELINE_EVENTS)
+    if found is None:
         return _no_such_lead(request)
-    more = len(events) > views.TIMELINE_EVENTS
-    return views.timeline(lead, events[: views.TIMELINE_EVENTS], sla=sla, now=now, more=more)
+    return views.timeline(
+        found.lead, found.events, sla=found.sla, now=services.clock.now(), more=found.more
+    )
 
 
 async def mine(services: Services, user_id: str) -> Message:
-    now = services.clock.now()
-
-    def read() -> tuple[leads.OpenLeads, SalesSla]:
-        with services.db.session() as session:
-            found = leads.open_leads_of(session, owner_id=user_id, limit=views.MINE_SHOWN)
-            return found, workspace.sales_sla(session)
-
-    found, sla = await services.in_thread(read)
-    return views.mine(found.shown, total=found.total, sla=sla, now=now)
+    found = await lead_reads.open_leads(services, user_id, shown=views.MINE_SHOWN)
+    return views.mine(found.leads, total=found.total, sla=found.sla, now=services.clock.now())
 
 
 async def change(
     services: Services, request: LeadRequest, *, user_id: str, trigger_id: str
 ) -> Message:
-    """Check, then store the change as a lead event; the projection moves as for a CRM event."""
-    event_id = f"slack:{trigger_id}"
-    found = await _find(services, request.external_id, event_id=event_id)
-    lead = found.lead
+    """Store the change once (lead_changes.apply), and say what became of it."""
+    # Slack gives every slash command a unique trigger_id; the event id is made from it, so
+    # a replayed request is recognised and stores nothing twice.
+    outcome = await lead_changes.apply(
+        services, request, actor_id=user_id, event_id=lambda _: f"slack:{trigger_id}"
+    )
+    lead, now = outcome.lead, services.clock.now()
     if lead is None:
         return _no_such_lead(request)
-    now = services.clock.now()
-    if found.already_logged:
-        return views.already_recorded(lead, sla=found.sla, now=now)
-    try:
-        allowed = await may_act_on_lead(services, user_id, lead.owner_id)
-    except RightsUnknown as error:
-        return problem(
-            f"Slack did not say who you are ({error}), so nothing was changed; try again shortly",
-            example=request.example,
-        )
-    if not allowed:
-        whose = f"<@{lead.owner_id}>'s lead" if lead.owner_id else "not assigned to you"
-        return problem(
-            f"{views.lead_label(lead)} is {whose}: only its owner, a manager or an admin can "
-            f"{request.action} it",
-            example=EXAMPLES["mine"],
-        )
-    reason = refused(request, lead)
-    if reason is not None:
-        return problem(reason, example=request.example)
-    try:
-        event = event_for(request, event_id=event_id, now=now)
-    except ValidationError as error:
-        message = error.errors()[0]["msg"] if error.errors() else "is not valid"
-        return problem(
-            f"That {request.action} cannot be stored: {message}", example=request.example
-        )
-    await ingest(services, [event], origin="slack", actor_id=user_id)
-    after = await _find(services, request.external_id)
-    assert after.lead is not None  # a lead row is never deleted
-    return _changed(request, after.lead, sla=after.sla, now=now)
+    match outcome.result:
+        case Result.ALREADY_STORED:
+            return views.already_recorded(lead, sla=outcome.sla, now=now)
+        case Result.RIGHTS_UNKNOWN:
+            return problem(
+                f"Slack did not say who you are ({outcome.detail}), so nothing was changed; "
+                "try again shortly",
+                example=request.example,
+            )
+        case Result.NOT_ALLOWED:
+            whose = f"<@{lead.owner_id}>'s lead" if lead.owner_id else "not assigned to you"
+            return problem(
+                f"{views.lead_label(lead)} is {whose}: only its owner, a manager or an admin "
+                f"can {request.action} it",
+                example=EXAMPLES["mine"],
+            )
+        case Result.REFUSED if outcome.refusal is not None:
+            return problem(views.refusal_text(outcome.refusal, lead), example=request.example)
+        case Result.INVALID:
+            return problem(
+                f"That {request.action} cannot be stored: {outcome.detail}",
+                example=request.example,
+            )
+    return _changed(request, lead, sla=outcome.sla, now=now)
 
 
 def _changed(request: LeadRequest, lead: Lead, *, sla: SalesSla, now: datetime) -> Message:

@@ -8,14 +8,20 @@ from fractions import Fraction
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.services import Services
-from bot.views.funnel import funnel_message
-from bot.views.messages import Message, help_message, problem
-from bot.views.targets import no_target_yet, target_funnel_message
-from commands.parsing import ParseError, parse_amount, parse_period, parse_rate, quoted
-from domain import pace
+from blocks.funnel_message import funnel_message
+from blocks.message import Message, help_message, problem
+from blocks.settings_message import no_target_yet, target_funnel_message
+from commands.parsing import (
+    ParseError,
+    parse_amount,
+    parse_period,
+    parse_rate,
+    problem_from,
+    quoted,
+)
 from domain.funnel import Period, leads_needed
-from storage import reports, workspace
+from services.context import Services
+from services.goal import goal_pace
 
 COMMAND = "/leads-needed"
 EXAMPLE = "/leads-needed 100000 1000 4%"
@@ -77,8 +83,7 @@ def answer(text: str) -> Message:
     try:
         request = parse(text)
     except ParseError as error:
-        reason = str(error)
-        return problem(reason[:1].upper() + reason[1:], example=EXAMPLE)
+        return problem_from(error, example=EXAMPLE)
     funnel = leads_needed(
         revenue=request.revenue,
         deal_size=request.deal_size,
@@ -88,67 +93,14 @@ def answer(text: str) -> Message:
     return funnel_message(funnel)
 
 
-@dataclass(frozen=True)
-class StoredFigures:
-    """What the store knows for the stored-target funnel, read in one session."""
-
-    revenue: Fraction
-    period: Period
-    span: pace.Span
-    history: reports.FunnelHistory
-    so_far: int
-    reps: int
-
-
-def read_stored_figures(services: Services) -> StoredFigures | None:
-    """The target in force, the trailing 12 months, leads this period and reps; None with no
-    target. Each is one aggregate on the lead projection over indexed columns."""
-    now, tz = services.clock.now(), services.settings.timezone
-    with services.db.session() as session:
-        target = workspace.revenue_target(session)
-        if target is None:
-            return None
-        period = Period(target.period)
-        span = pace.current_period(period, now=now, tz=tz)
-        window = pace.trailing_year(now=now)
-        return StoredFigures(
-            revenue=Fraction(target.amount),
-            period=period,
-            span=span,
-            history=reports.funnel_history(session, start=window.start, end=window.end),
-            so_far=reports.leads_created(session, start=span.start, end=span.end),
-            reps=reports.rep_count(session),
-        )
-
-
 async def answer_from_store(services: Services) -> Message:
     """`/leads-needed` alone: the stored target through the actual (or configured) funnel."""
-    figures = await services.in_thread(read_stored_figures, services)
-    if figures is None:
+    found = await goal_pace(services)
+    if found is None:
         return no_target_yet(target_example=TARGET_EXAMPLE, numbers_example=EXAMPLE)
-    settings = services.settings
-    actuals = pace.funnel_actuals(
-        won=figures.history.won,
-        won_revenue=Fraction(figures.history.won_revenue),
-        leads=figures.history.leads,
-        default_deal_size=settings.fallback_deal_size,
-        default_rate=settings.fallback_rate,
+    return target_funnel_message(
+        funnel=found.goal.funnel, actuals=found.goal.actuals, plan=found.plan
     )
-    funnel = leads_needed(
-        revenue=figures.revenue,
-        deal_size=actuals.deal_size,
-        rate=actuals.rate,
-        period=figures.period,
-    )
-    plan = pace.plan_period(
-        needed=funnel.leads_needed,
-        so_far=figures.so_far,
-        span=figures.span,
-        reps=figures.reps,
-        now=services.clock.now(),
-        tz=settings.timezone,
-    )
-    return target_funnel_message(funnel=funnel, actuals=actuals, plan=plan)
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from bot.views.format import clip, escape
+from blocks.format import clip, escape
+from blocks.message import Message, problem
 from domain.funnel import Period
 
 # An amount: optional currency sign, digits with optional thousands commas and decimals,
@@ -22,6 +23,12 @@ MAX_AMOUNT = Fraction(10**15)
 
 class ParseError(ValueError):
     """Input a person typed that we cannot read; the message is shown to them as is."""
+
+
+def problem_from(error: ParseError, *, example: str) -> Message:
+    """A ParseError as the one-line reason people read, with a form that works."""
+    reason = str(error)
+    return problem(reason[:1].upper() + reason[1:], example=example)
 
 
 def quoted(token: str, *, limit: int = 40) -> str:

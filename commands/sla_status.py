@@ -13,13 +13,12 @@ from typing import Literal
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.rights import RightsUnknown, is_admin
-from bot.services import Services
-from bot.sla_report import SlaReport, build_report
-from bot.views import sla as views
-from bot.views.messages import Message, help_message, problem
+from blocks import sla_message as views
+from blocks.message import Message, help_message, problem
 from commands.parsing import ParseError, quoted
-from storage import members
+from services.context import Services
+from services.people import RightsUnknown, is_admin
+from services.sla_report import sla_report, team_of
 
 COMMAND = "/sla-status"
 EXAMPLE = "/sla-status team"
@@ -80,27 +79,6 @@ def parse(text: str) -> SlaRequest:
     )
 
 
-def _team_of(services: Services, manager_id: str) -> list[str]:
-    with services.db.session() as session:
-        return sorted(members.team_of(session, manager_id))
-
-
-def read_report(
-    services: Services, *, owners: list[str] | None, marketing: bool = True, sales: bool = True
-) -> SlaReport:
-    """The report as of the clock's now, the month cut in the workspace's time zone."""
-    with services.db.session() as session:
-        return build_report(
-            session,
-            owners=owners,
-            now=services.clock.now(),
-            tz=services.settings.timezone,
-            marketing=marketing,
-            sales=sales,
-            overdue_limit=views.OVERDUE_SHOWN,
-        )
-
-
 def _team_title(whose: str, team: list[str]) -> str:
     return f"{whose} team ({len(team):,} {'rep' if len(team) == 1 else 'reps'})"
 
@@ -119,11 +97,11 @@ async def scope_for(services: Services, request: SlaRequest, *, caller: str) -> 
         return Scope(owners=[caller], title="your leads")
     if request.audience == "user":
         assert request.user_id is not None
-        team = await services.in_thread(_team_of, services, request.user_id)
+        team = await team_of(services, request.user_id)
         if team:
             return Scope(owners=team, title=_team_title(f"<@{request.user_id}>'s", team))
         return Scope(owners=[request.user_id], title=f"<@{request.user_id}>'s leads")
-    team = await services.in_thread(_team_of, services, caller)
+    team = await team_of(services, caller)
     if team:
         return Scope(owners=team, title=_team_title("your", team))
     if request.audience == "default":
@@ -154,12 +132,14 @@ async def answer(services: Services, *, text: str, user_id: str) -> Message:
     if request.audience == "help":
         return help_message("What /sla-status shows", HELP_LINES, example=EXAMPLE)
     if request.audience == "marketing":
-        report = await services.in_thread(read_report, services, owners=None, sales=False)
+        report = await sla_report(
+            services, owners=None, sales=False, overdue_limit=views.OVERDUE_SHOWN
+        )
         return views.sla_status_message(report, title="marketing")
     scope = await scope_for(services, request, caller=user_id)
     if isinstance(scope, Message):
         return scope
-    report = await services.in_thread(read_report, services, owners=scope.owners)
+    report = await sla_report(services, owners=scope.owners, overdue_limit=views.OVERDUE_SHOWN)
     return views.sla_status_message(report, title=scope.title)
 
 

@@ -3,7 +3,7 @@ figures, each paired with its change against the previous period, and the action
 (DESIGN §1.5, §3).
 
 Pure: the figures come in already counted (storage does that), the period is passed in, and
-nothing here reads a clock, a database or Slack. The view (bot/views/digest.py) only renders.
+nothing here reads a clock, a database or Slack. The view (blocks/digest_message.py) only renders.
 """
 
 from __future__ import annotations

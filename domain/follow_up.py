@@ -222,7 +222,7 @@ def plan_escalations(
 
 
 def batch_key(kind: str, recipient: str, leads: Iterable[FollowUpLead], day: date) -> str:
-    """The delivery key of one message: the same recipient, day and leads give the same key,
+    """The posting key of one message: the same recipient, day and leads give the same key,
     so two runs (or two copies) planning the same message post it once."""
     items = sorted(f"{lead.external_id}@{lead.next_touch_due.isoformat()}" for lead in leads)
     digest = hashlib.sha256("|".join(items).encode()).hexdigest()[:16]

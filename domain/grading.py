@@ -37,3 +37,24 @@ def grade(*, fit: int | None, interest: int | None, threshold: int = DEFAULT_THR
     if high_fit:
         return Grade.SALES_READY if high_interest else Grade.NURTURE
     return Grade.REVIEW if high_interest else Grade.AVOID
+
+
+class Refusal(StrEnum):
+    """Why a lead, as it stands, takes no such change."""
+
+    CLOSED = "closed"
+    ALREADY_ACCEPTED = "already accepted"
+    UNASSIGNED = "unassigned"
+
+
+def refusal(action: str, *, status: str, assigned: bool) -> Refusal | None:
+    """None when `action` (touch, accept, reject, won, lost, or snooze) can apply to a lead in
+    `status`: a closed lead takes nothing more, an accepted one is not accepted twice, and a
+    touch on a lead with no owner would count for no one."""
+    if LeadStatus(status).is_closed:
+        return Refusal.CLOSED
+    if action == "accept" and status == LeadStatus.ACCEPTED:
+        return Refusal.ALREADY_ACCEPTED
+    if action == "touch" and not assigned:
+        return Refusal.UNASSIGNED
+    return None

@@ -1,7 +1,7 @@
 """When scheduled messages are due: the weekly digest and the monthly report (DESIGN §2, §3).
 
 Schedules are wall-clock times in the workspace's time zone ("Monday 09:00 in Europe/Berlin"),
-so the UTC moment moves with daylight saving time. Each delivery belongs to one period — an
+so the UTC moment moves with daylight saving time. Each posting belongs to one period — an
 ISO week for the digest, a calendar month for the report — and is due from its scheduled moment
 to the end of that period: a run that finds it due and unsent posts it (late, if the moment is
 long past), and once the period is over it is no longer posted at all.
@@ -59,7 +59,7 @@ class DigestSchedule:
 
 @dataclass(frozen=True)
 class Due:
-    """A delivery whose time has come: its period's label and the moment it was scheduled for."""
+    """A posting whose time has come: its period's label and the moment it was scheduled for."""
 
     period: str  # "2026-W49" for a week, "2026-12" for a month
     scheduled_at: datetime  # UTC
@@ -146,3 +146,27 @@ def parse_time(text: str) -> time:
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise ValueError(f"{text!r} is not a time of day (00:00 to 23:59)")
     return time(hour, minute)
+
+
+@dataclass(frozen=True)
+class PostingProblem:
+    """A digest or report Slack refused for good (the app is not in the channel, the channel
+    is archived or gone…): what admins are told in settings and on their App Home."""
+
+    kind: str  # digest, monthly, digest_now (storage.postings)
+    channel: str | None
+    error: str  # Slack's error code: not_in_channel, is_archived, channel_not_found…
+    at: datetime
+    what_to_do: str | None  # services.posting_status.WHAT_TO_DO's advice, when it has one
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    channel: str | None  # a channel id (set in Slack) or what SMARKETING_DIGEST_CHANNEL says
+    channel_set_in_slack: bool
+    schedule: DigestSchedule
+    channel_set_at: datetime | None = None  # when an admin last set the channel in Slack
+
+    def describe(self) -> str:
+        where = f"<#{self.channel}>" if self.channel_set_in_slack else self.channel
+        return f"{self.schedule.describe()} to {where}" if where else "no channel set"

@@ -6,8 +6,11 @@ import math
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
+
+from domain.cadence import SalesSla
+from domain.pace import Span
 
 DEFAULT_LEADS_PER_MONTH = 100  # the method's default: per rep, per month
 
@@ -87,3 +90,47 @@ def median_duration(durations: Iterable[timedelta]) -> timedelta | None:
     if not seconds:
         return None
     return timedelta(seconds=round(statistics.median(seconds)))
+
+
+@dataclass(frozen=True)
+class OverdueLead:
+    external_id: str
+    name: str | None
+    company: str | None
+    grade: str
+    owner_id: str
+    touches: int
+    overdue_since: datetime
+
+
+@dataclass(frozen=True)
+class MarketingSide:
+    sla: MarketingSla
+    reps: int
+    pace: MarketingPace
+    month: Span
+    accepted: int
+    rejected: int
+
+    @property
+    def acceptance_rate(self) -> Fraction | None:
+        judged = self.accepted + self.rejected
+        return Fraction(self.accepted, judged) if judged else None
+
+
+@dataclass(frozen=True)
+class SalesSide:
+    sla: SalesSla
+    owners: list[str] | None  # None: everyone
+    total: SalesCounts
+    per_rep: list[tuple[str, SalesCounts]]  # most overdue first
+    overdue: list[OverdueLead]  # the longest overdue, at most the limit asked for
+    median_first_touch: timedelta | None
+
+
+@dataclass(frozen=True)
+class SlaReport:
+    now: datetime
+    month: Span
+    marketing: MarketingSide | None
+    sales: SalesSide | None

@@ -19,16 +19,16 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import jobs
-from bot.chart import render_pace_chart
+from blocks.digest_message import digest_text
+from blocks.pace_chart_image import render_pace_chart
 from bot.events_api import parse_events
-from bot.ingest import ingest
-from bot.services import Services
 from bot.settings import load_settings
-from bot.views.digest import digest_text
 from domain.cadence import SalesSla
 from domain.schedule import DigestSchedule, digest_due
 from domain.sla import MarketingSla
+from services import digests
+from services.context import Services
+from services.ingestion import ingest
 from storage import workspace
 from storage.db import Database
 
@@ -138,15 +138,15 @@ async def _store(services: Services, events: list[dict[str, Any]]) -> None:
         await ingest(services, parsed, origin="api")
 
 
-def _build(services: Services, now: datetime, *, keep: bool) -> jobs.Built:
+def _build(services: Services, now: datetime, *, keep: bool) -> digests.Built:
     clock = _Fixed(now)
     at = Services(services.settings, services.db, clock, services.client)
     due = digest_due(DigestSchedule(), now=now, tz=services.settings.timezone)
     assert due is not None
     with services.db.session() as session:
-        built = jobs.build_weekly(session, at, due=due, now=now)
+        built = digests.build_weekly(session, at, due=due, now=now)
         if keep:
-            jobs.keep_snapshot(session, at, built)
+            digests.keep_snapshot(session, at, built)
     return built
 
 

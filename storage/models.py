@@ -1,5 +1,5 @@
 """The tables (DESIGN §2): the lead event log, the lead projection, members, targets, SLAs,
-settings with their change history, and deliveries of scheduled messages."""
+settings with their change history, and postings of scheduled messages."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class LeadEvent(SQLModel, table=True):
     """One thing that happened to a lead. Append-only: rows are never updated or deleted.
 
     `event_id` is the sender's id (the CRM's, or one the bot makes for a Slack action) and is
-    unique, so a retried delivery is recognised and changes nothing.
+    unique, so a retried posting is recognised and changes nothing.
     """
 
     __tablename__ = "lead_event"
@@ -200,10 +200,10 @@ class SettingChange(SQLModel, table=True):
     changed_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
-class Delivery(SQLModel, table=True):
+class Posting(SQLModel, table=True):
     """One scheduled message, claimed under a unique key before it is sent and marked after."""
 
-    __tablename__ = "delivery"
+    __tablename__ = "delivery"  # named before "posting" was the word
     __table_args__ = (
         UniqueConstraint("key", name="uq_delivery_key"),
         Index("ix_delivery_status_kind", "status", "kind"),

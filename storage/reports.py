@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select, union_all
 from sqlmodel import Session, col
 
+from domain.closed_loop import Figures, Group
 from domain.grading import Grade, LeadStatus
 from storage.models import Lead
 
@@ -40,42 +41,6 @@ class Dimension(StrEnum):
     @property
     def column(self) -> Any:
         return getattr(Lead, self.value)
-
-
-@dataclass(frozen=True)
-class Figures:
-    """The closed-loop numbers for one slice of leads in one period."""
-
-    leads: int = 0
-    sales_ready: int = 0  # graded sales-ready and not a duplicate: what counts for marketing
-    duplicates: int = 0
-    incomplete: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    won: int = 0
-    lost: int = 0
-    revenue: Decimal = Decimal("0.00")
-
-    def __add__(self, other: Figures) -> Figures:
-        return Figures(
-            leads=self.leads + other.leads,
-            sales_ready=self.sales_ready + other.sales_ready,
-            duplicates=self.duplicates + other.duplicates,
-            incomplete=self.incomplete + other.incomplete,
-            accepted=self.accepted + other.accepted,
-            rejected=self.rejected + other.rejected,
-            won=self.won + other.won,
-            lost=self.lost + other.lost,
-            revenue=self.revenue + other.revenue,
-        )
-
-
-@dataclass(frozen=True)
-class Group:
-    """One row of a breakdown; `key` None gathers the leads that came without a value."""
-
-    key: str | None
-    figures: Figures
 
 
 @dataclass(frozen=True)
@@ -233,6 +198,12 @@ def funnel_history(session: Session, *, start: datetime, end: datetime) -> Funne
     return FunnelHistory(
         won=won, won_revenue=_money(revenue), leads=leads_created(session, start=start, end=end)
     )
+
+
+def first_lead_created(session: Session) -> datetime | None:
+    """When the first lead was created (ix_lead_created_at); None before any."""
+    first: datetime | None = session.execute(select(func.min(Lead.created_at))).scalar_one()
+    return first
 
 
 def leads_created(session: Session, *, start: datetime, end: datetime) -> int:

@@ -14,27 +14,15 @@ from fractions import Fraction
 
 from sqlmodel import Session, col, select
 
-from domain.schedule import DigestSchedule, Weekday
-from storage.deliveries import FAILED, SENT
-from storage.models import Delivery, FiguresSnapshot, Setting
+from domain.schedule import DigestSchedule, DigestSettings, Weekday
+from storage.models import FiguresSnapshot, Posting, Setting
+from storage.postings import FAILED, SENT
 from storage.workspace import record_change, setting
 
 DIGEST_CHANNEL = "digest.channel"
 DIGEST_DAY = "digest.day"
 DIGEST_TIME = "digest.time"
 DIGEST = "weekly digest"  # `SettingChange.what` for a new channel or schedule
-
-
-@dataclass(frozen=True)
-class DigestSettings:
-    channel: str | None  # a channel id (set in Slack) or what SMARKETING_DIGEST_CHANNEL says
-    channel_set_in_slack: bool
-    schedule: DigestSchedule
-    channel_set_at: datetime | None = None  # when an admin last set the channel in Slack
-
-    def describe(self) -> str:
-        where = f"<#{self.channel}>" if self.channel_set_in_slack else self.channel
-        return f"{self.schedule.describe()} to {where}" if where else "no channel set"
 
 
 def digest_settings(session: Session, *, default_channel: str | None) -> DigestSettings:
@@ -117,13 +105,13 @@ def snapshot(session: Session, key: str) -> Snapshot | None:
     return Snapshot(compliance, dict(row.overdue_by_rep))
 
 
-def delivery_problem(session: Session, *, kinds: tuple[str, ...]) -> Delivery | None:
-    """The newest of these deliveries when it failed for good (the bot is not in the channel,
+def posting_problem(session: Session, *, kinds: tuple[str, ...]) -> Posting | None:
+    """The newest of these postings when it failed for good (the bot is not in the channel,
     the channel is archived…): what App Home and settings tell admins. None once one is sent."""
     newest = session.exec(
-        select(Delivery)
-        .where(col(Delivery.kind).in_(kinds), col(Delivery.status).in_((SENT, FAILED)))
-        .order_by(col(Delivery.id).desc())
+        select(Posting)
+        .where(col(Posting.kind).in_(kinds), col(Posting.status).in_((SENT, FAILED)))
+        .order_by(col(Posting.id).desc())
         .limit(1)
     ).first()
     return newest if newest is not None and newest.status == FAILED else None

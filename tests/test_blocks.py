@@ -7,8 +7,8 @@ from fractions import Fraction
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.views.funnel import funnel_message
-from bot.views.messages import Message, help_message, oops, problem
+from blocks.funnel_message import funnel_message
+from blocks.message import Message, help_message, oops, problem
 from commands.leads_needed import EXAMPLE, HELP_LINES
 from domain.funnel import Period, leads_needed
 

@@ -19,13 +19,14 @@ import pytest
 from sqlalchemy import event
 
 from bench.workspace import Scale, lead_events, rep_id
-from bot import follow_up, jobs
 from bot.events_api import parse_events
-from bot.ingest import ingest
-from bot.services import Services
+from bot.jobs import follow_up_runs
 from bot.settings import Settings, load_settings
 from bot.slack_client import create_client
 from domain.schedule import DigestSchedule, digest_due
+from services import digests
+from services.context import Services
+from services.ingestion import ingest
 from storage import members, workspace
 from storage.db import Database
 from tests.app_server import BOT_TOKEN, SIGNING_SECRET, AppServer, RunningApp
@@ -171,11 +172,11 @@ def _run_all(url: str, slack: SlackEmulator) -> dict[str, Measured]:
         seen.clear()
         started = time.perf_counter()
         with db.session() as session:
-            jobs.build_weekly(session, services, due=due, now=NOW)
+            digests.build_weekly(session, services, due=due, now=NOW)
         results["weekly digest build"] = Measured(len(seen), time.perf_counter() - started)
         for name, job in (
-            ("nudge run", follow_up.run_nudges),
-            ("escalation run", follow_up.run_escalations),
+            ("nudge run", follow_up_runs.run_nudges),
+            ("escalation run", follow_up_runs.run_escalations),
         ):
             calls_before = len(slack.calls)
             seen.clear()

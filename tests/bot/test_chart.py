@@ -1,6 +1,6 @@
-"""The digest's pace chart as an image (bot/chart.py): a PNG of the size asked for that is not
-blank, with the pace line drawn only where there is a commitment, on a month's first day and on
-a month without a lead."""
+"""The digest's pace chart as an image (blocks/pace_chart_image.py): a PNG of the size asked for
+that is not blank, with the pace line drawn only where there is a commitment, on a month's first
+day and on a month without a lead."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import numpy.typing as npt
 from matplotlib.colors import to_rgb
 from matplotlib.image import imread
 
-from bot.chart import BAR_COLOUR, DELIVERED_COLOUR, PACE_COLOUR, render_pace_chart
-from domain.delivery_pace import PaceChart, pace_chart
+from blocks.pace_chart_image import BAR_COLOUR, DELIVERED_COLOUR, PACE_COLOUR, render_pace_chart
+from domain.pace_chart import PaceChart, pace_chart
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # 6 × 3 inches at 150 dpi.

@@ -15,11 +15,12 @@ from typing import Any, TypeVar
 import pytest
 from sqlmodel import col, select
 
-from bot import jobs
-from bot.services import Services
+from bot.jobs import scheduled_reports
 from bot.settings import Settings
 from bot.slack_client import create_client
-from storage.models import Delivery, SettingChange
+from services.context import Services
+from storage import postings
+from storage.models import Posting, SettingChange
 from storage.schedules import DIGEST, digest_settings
 from tests.app_server import RunningApp, assert_fits_slack, blocks_text, ephemeral_reply
 from tests.bot.test_home import open_home
@@ -153,7 +154,7 @@ def digests_in(app: RunningApp, channel: str) -> list[dict[str, Any]]:
     return [
         message
         for message in app.slack.messages_in(channel)
-        if message.get("metadata", {}).get("event_type") == jobs.METADATA_TYPE
+        if message.get("metadata", {}).get("event_type") == scheduled_reports.METADATA_TYPE
     ]
 
 
@@ -428,7 +429,7 @@ def test_digest_now_sent_twice_by_slack_with_the_same_trigger_id_posts_once(
     ]
     assert len(digests_in(app, SMARKETING)) == 1
     with app.db.session() as session:
-        rows = session.exec(select(Delivery).where(col(Delivery.kind) == jobs.DIGEST_NOW)).all()
+        rows = session.exec(select(Posting).where(col(Posting.kind) == postings.DIGEST_NOW)).all()
         assert [(row.key, row.status) for row in rows] == [("digest_now:trig-retried", "sent")]
 
 
@@ -521,9 +522,9 @@ def test_a_scheduled_digest_slack_refused_is_shown_to_admins_until_one_is_posted
     digest_command(app, f"digest <#{QUIET}|quiet>")
     app.clock.set(MONDAY_0905)
 
-    outcome = asyncio.run(jobs.run_digest(services))
+    outcome = asyncio.run(scheduled_reports.run_digest(services))
 
-    assert (outcome.status, outcome.error) == (jobs.Status.FAILED, "not_in_channel")
+    assert (outcome.status, outcome.error) == (scheduled_reports.Status.FAILED, "not_in_channel")
     when = slack_date(MONDAY_0905, "2026-11-09 09:05 UTC")
     warning = (
         f":warning: The weekly digest could not be posted to <#{QUIET}> {when}: Slack said "
@@ -549,7 +550,10 @@ def test_choosing_another_channel_after_a_refused_digest_clears_the_notice(
     app = people
     digest_command(app, f"digest <#{QUIET}|quiet>")
     app.clock.set(MONDAY_0905)
-    assert asyncio.run(jobs.run_digest(services)).status is jobs.Status.FAILED
+    assert (
+        asyncio.run(scheduled_reports.run_digest(services)).status
+        is scheduled_reports.Status.FAILED
+    )
 
     digest_command(app, f"digest <#{SMARKETING}|smarketing>")
 
@@ -557,7 +561,9 @@ def test_choosing_another_channel_after_a_refused_digest_clears_the_notice(
     assert home_warnings(app, ADMIN) == []
     assert ":warning:" not in settings_text(app)
     # This week's digest is still due, and now goes to the new channel.
-    assert asyncio.run(jobs.run_digest(services)).status is jobs.Status.SENT
+    assert (
+        asyncio.run(scheduled_reports.run_digest(services)).status is scheduled_reports.Status.SENT
+    )
     assert len(digests_in(app, SMARKETING)) == 1
 
 
@@ -576,11 +582,11 @@ def test_a_refused_monthly_report_stays_shown_though_a_digest_was_posted_after_i
     moment = datetime(2026, 12, 7, 9, 5, tzinfo=UTC)
     app.clock.set(moment)
 
-    report = asyncio.run(jobs.run_monthly(services))
-    digest = asyncio.run(jobs.run_digest(services))
+    report = asyncio.run(scheduled_reports.run_monthly(services))
+    digest = asyncio.run(scheduled_reports.run_digest(services))
 
-    assert (report.status, report.error) == (jobs.Status.FAILED, "not_in_channel")
-    assert digest.status is jobs.Status.SENT
+    assert (report.status, report.error) == (scheduled_reports.Status.FAILED, "not_in_channel")
+    assert digest.status is scheduled_reports.Status.SENT
     when = slack_date(moment, "2026-12-07 09:05 UTC")
     warning = (
         f":warning: The monthly report could not be posted to <#{MANAGEMENT}> {when}: Slack said "

@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot import delivery, jobs
-from bot.services import Services
+from bot.jobs import scheduled_reports
 from bot.slack_client import create_client
 from domain.schedule import DigestSchedule, Weekday
-from storage import deliveries
+from services import posting
+from services.context import Services
+from storage import postings
 from storage.schedules import set_digest
 from tests.app_server import RunningApp
 from tests.events import assigned, created, post_events, touched
@@ -70,7 +71,7 @@ def some_leads(app: RunningApp) -> None:
 
 
 def posted(slack: SlackEmulator, kind: str = "") -> list[dict[str, Any]]:
-    """Messages in the digest channel; with `kind`, only the deliveries of that kind."""
+    """Messages in the digest channel; with `kind`, only the postings of that kind."""
     return [
         message
         for message in slack.messages_in(CHANNEL)
@@ -85,7 +86,7 @@ def claimed_by_a_dead_run(app: RunningApp) -> str:
     app.clock.set(MONDAY_0905)
     key = f"digest:{CHANNEL}:2026-W46"
     with app.db.session() as session:
-        assert deliveries.claim(
+        assert postings.claim(
             session, key=key, kind="digest", channel=CHANNEL, claimant="dead", now=MONDAY_0905
         )
         session.commit()
@@ -103,15 +104,15 @@ def test_the_digest_is_posted_once_when_its_time_has_come(
     some_leads(app)
     app.clock.set(MONDAY_0905 - timedelta(minutes=6))  # 08:59
 
-    assert run(jobs.run_digest(services)).status is jobs.Status.NOT_DUE
+    assert run(scheduled_reports.run_digest(services)).status is scheduled_reports.Status.NOT_DUE
     assert posted(app.slack) == []
 
     app.clock.set(MONDAY_0905)
-    first = run(jobs.run_digest(services))
-    second = run(jobs.run_digest(services))
+    first = run(scheduled_reports.run_digest(services))
+    second = run(scheduled_reports.run_digest(services))
 
-    assert first.status is jobs.Status.SENT and not first.late
-    assert second.status is jobs.Status.ALREADY_SENT
+    assert first.status is scheduled_reports.Status.SENT and not first.late
+    assert second.status is scheduled_reports.Status.ALREADY_SENT
     [message] = posted(app.slack)
     assert message["metadata"]["event_payload"]["key"] == f"digest:{CHANNEL}:2026-W46"
     assert "week of" in message["text"]
@@ -125,17 +126,17 @@ def test_a_digest_missed_while_the_app_was_down_is_posted_late_that_week_only(
     some_leads(app)
     app.clock.set(datetime(2026, 11, 11, 15, 0, tzinfo=UTC))  # Wednesday of W46
 
-    digest, monthly = run(jobs.run_due(services))
+    digest, monthly = run(scheduled_reports.run_due(services))
 
-    assert digest.status is jobs.Status.SENT and digest.late
+    assert digest.status is scheduled_reports.Status.SENT and digest.late
     [message] = posted(app.slack, "digest:")
     assert "Posted late" in str(message["blocks"])
     # November's report (due Monday 2 November) was missed too, and is still in its month.
-    assert monthly.status is jobs.Status.SENT and monthly.late
+    assert monthly.status is scheduled_reports.Status.SENT and monthly.late
 
     # The week after, its own digest is due only from its Monday 09:00.
     app.clock.set(datetime(2026, 11, 16, 8, 0, tzinfo=UTC))
-    assert run(jobs.run_due(services))[0].status is jobs.Status.NOT_DUE
+    assert run(scheduled_reports.run_due(services))[0].status is scheduled_reports.Status.NOT_DUE
     assert len(posted(app.slack, "digest:")) == 1
 
 
@@ -145,9 +146,9 @@ def test_no_channel_logs_why_and_posts_nothing(
     app.clock.set(MONDAY_0905)
 
     with caplog.at_level(logging.WARNING, logger="smarketing"):
-        outcome = run(jobs.run_digest(services))
+        outcome = run(scheduled_reports.run_digest(services))
 
-    assert outcome.status is jobs.Status.NO_CHANNEL
+    assert outcome.status is scheduled_reports.Status.NO_CHANNEL
     assert "no digest channel set" in caplog.text
     assert app.slack.calls_to("chat.postMessage") == []
 
@@ -158,7 +159,7 @@ def test_an_empty_workspace_gets_a_digest_that_says_what_to_set_up(
     configure(app)
     app.clock.set(MONDAY_0905)
 
-    assert run(jobs.run_digest(services)).status is jobs.Status.SENT
+    assert run(scheduled_reports.run_digest(services)).status is scheduled_reports.Status.SENT
 
     [message] = posted(app.slack)
     assert "/smarketing target" in str(message["blocks"])
@@ -178,16 +179,16 @@ def test_slack_failing_during_the_send_is_retried_and_posts_once(
     else:
         app.slack.fail("chat.postMessage", status=429, retry_after=1, times=1)
 
-    first = run(jobs.run_digest(services))
+    first = run(scheduled_reports.run_digest(services))
     app.clock.advance(minutes=5)
-    second = run(jobs.run_digest(services))
+    second = run(scheduled_reports.run_digest(services))
 
     if fault == "500":
-        assert first.status is jobs.Status.WILL_RETRY
-        assert second.status is jobs.Status.SENT
+        assert first.status is scheduled_reports.Status.WILL_RETRY
+        assert second.status is scheduled_reports.Status.SENT
     else:  # slack_sdk waited for Retry-After and tried again within the run
-        assert first.status is jobs.Status.SENT
-        assert second.status is jobs.Status.ALREADY_SENT
+        assert first.status is scheduled_reports.Status.SENT
+        assert second.status is scheduled_reports.Status.ALREADY_SENT
     assert len(posted(app.slack)) == 1
 
 
@@ -206,12 +207,12 @@ def test_a_send_that_timed_out_but_reached_slack_is_not_posted_again(
     impatient.client.timeout = 1
     app.slack.slow("chat.postMessage", seconds=2)  # Slack posts it, but answers too late
 
-    first = run(jobs.run_digest(impatient))
+    first = run(scheduled_reports.run_digest(impatient))
     app.clock.advance(minutes=5)
-    second = run(jobs.run_digest(services))
+    second = run(scheduled_reports.run_digest(services))
 
-    assert first.status is jobs.Status.WILL_RETRY
-    assert second.status is jobs.Status.SENT
+    assert first.status is scheduled_reports.Status.WILL_RETRY
+    assert second.status is scheduled_reports.Status.SENT
     assert len(posted(app.slack)) == 1
     assert second.message_ts == posted(app.slack)[0]["ts"]
 
@@ -221,12 +222,12 @@ def test_a_run_killed_between_claiming_and_sending_is_taken_over_after_its_lease
 ) -> None:
     claimed_by_a_dead_run(app)
 
-    while_alive = run(jobs.run_digest(services))
-    app.clock.advance(seconds=deliveries.LEASE.total_seconds() + 60)
-    after_lease = run(jobs.run_digest(services))
+    while_alive = run(scheduled_reports.run_digest(services))
+    app.clock.advance(seconds=postings.LEASE.total_seconds() + 60)
+    after_lease = run(scheduled_reports.run_digest(services))
 
-    assert while_alive.status is jobs.Status.CLAIMED_ELSEWHERE
-    assert after_lease.status is jobs.Status.SENT
+    assert while_alive.status is scheduled_reports.Status.CLAIMED_ELSEWHERE
+    assert after_lease.status is scheduled_reports.Status.SENT
     assert len(posted(app.slack)) == 1
 
 
@@ -239,18 +240,18 @@ def test_a_run_killed_after_sending_but_before_recording_is_not_posted_again(
         services.client.chat_postMessage(
             channel=CHANNEL,
             text="digest",
-            metadata={"event_type": delivery.METADATA_TYPE, "event_payload": {"key": key}},
+            metadata={"event_type": posting.METADATA_TYPE, "event_payload": {"key": key}},
         )
     )
 
-    app.clock.advance(seconds=deliveries.LEASE.total_seconds() + 60)
-    outcome = run(jobs.run_digest(services))
+    app.clock.advance(seconds=postings.LEASE.total_seconds() + 60)
+    outcome = run(scheduled_reports.run_digest(services))
 
-    assert outcome.status is jobs.Status.SENT
+    assert outcome.status is scheduled_reports.Status.SENT
     assert outcome.message_ts == sent["ts"]
     assert len(posted(app.slack)) == 1
     with app.db.session() as session:
-        assert deliveries.status_of(session, key) == deliveries.SENT
+        assert postings.status_of(session, key) == postings.SENT
 
 
 @pytest.mark.parametrize("problem", ["not_in_channel", "is_archived"])
@@ -267,13 +268,13 @@ def test_a_channel_the_bot_cannot_post_in_fails_once_with_a_clear_log_line(
     app.clock.set(MONDAY_0905)
 
     with caplog.at_level(logging.ERROR, logger="smarketing"):
-        first = run(jobs.run_digest(services))
+        first = run(scheduled_reports.run_digest(services))
     app.clock.advance(minutes=5)
-    again = run(jobs.run_digest(services))
+    again = run(scheduled_reports.run_digest(services))
 
-    assert first.status is jobs.Status.FAILED and first.error == problem
+    assert first.status is scheduled_reports.Status.FAILED and first.error == problem
     assert f"Slack said {problem}" in caplog.text
-    assert again.status is jobs.Status.FAILED
+    assert again.status is scheduled_reports.Status.FAILED
     # The second run did not hammer Slack with a send that cannot work.
     assert len(app.slack.calls_to("chat.postMessage")) == 0
     assert len([c for c in app.slack.calls if c.method == "chat.postMessage"]) == 1
@@ -284,9 +285,9 @@ def test_the_chart_goes_into_the_digest_thread(app: RunningApp, services: Servic
     some_leads(app)
     app.clock.set(MONDAY_0905)
 
-    outcome = run(jobs.run_digest(services))
+    outcome = run(scheduled_reports.run_digest(services))
 
-    assert outcome.status is jobs.Status.SENT
+    assert outcome.status is scheduled_reports.Status.SENT
     [complete] = app.slack.calls_to("files.completeUploadExternal")
     assert complete.params["thread_ts"] == outcome.message_ts
     [png] = app.slack.uploaded_files.values()
@@ -299,13 +300,13 @@ def test_a_failed_chart_upload_leaves_the_digest_sent(app: RunningApp, services:
     app.clock.set(MONDAY_0905)
     app.slack.fail("files.getUploadURLExternal", status=200, error="internal_error", times=5)
 
-    outcome = run(jobs.run_digest(services))
+    outcome = run(scheduled_reports.run_digest(services))
 
-    assert outcome.status is jobs.Status.SENT
+    assert outcome.status is scheduled_reports.Status.SENT
     assert len(posted(app.slack)) == 1
     assert app.slack.uploaded_files == {}
     with app.db.session() as session:
-        assert deliveries.status_of(session, outcome.key) == deliveries.SENT
+        assert postings.status_of(session, outcome.key) == postings.SENT
 
 
 def test_the_monthly_report_goes_out_on_the_first_working_day(
@@ -315,14 +316,14 @@ def test_the_monthly_report_goes_out_on_the_first_working_day(
     some_leads(app)
     # December 2026 starts on a Tuesday: its first working day is the 1st.
     app.clock.set(datetime(2026, 12, 1, 8, 59, tzinfo=UTC))
-    assert run(jobs.run_monthly(services)).status is jobs.Status.NOT_DUE
+    assert run(scheduled_reports.run_monthly(services)).status is scheduled_reports.Status.NOT_DUE
 
     app.clock.set(datetime(2026, 12, 1, 9, 1, tzinfo=UTC))
-    first = run(jobs.run_monthly(services))
-    again = run(jobs.run_monthly(services))
+    first = run(scheduled_reports.run_monthly(services))
+    again = run(scheduled_reports.run_monthly(services))
 
-    assert first.status is jobs.Status.SENT
-    assert again.status is jobs.Status.ALREADY_SENT
+    assert first.status is scheduled_reports.Status.SENT
+    assert again.status is scheduled_reports.Status.ALREADY_SENT
     [message] = posted(app.slack)
     assert message["text"].startswith("Monthly management report — November 2026")
     assert message["metadata"]["event_payload"]["key"] == f"monthly:{CHANNEL}:2026-12"
@@ -386,17 +387,17 @@ def test_the_database_away_when_the_job_runs_posts_nothing_and_the_next_run_post
     outage.start()
     try:
         with caplog.at_level(logging.WARNING, logger="smarketing"):
-            during = run(jobs.run_due(services))
+            during = run(scheduled_reports.run_due(services))
     finally:
         outage.end()
     nothing_yet = posted(app.slack)
     app.clock.advance(minutes=5)
-    after = run(jobs.run_due(services))
+    after = run(scheduled_reports.run_due(services))
 
     assert during == []  # neither job could read its schedule: both said so and stopped
     assert caplog.text.count("the database did not answer") == 2
     assert nothing_yet == []
-    assert after[0].status is jobs.Status.SENT
+    assert after[0].status is scheduled_reports.Status.SENT
     assert len(posted(app.slack, "digest:")) == 1
 
 
@@ -414,16 +415,16 @@ def test_the_database_away_just_after_the_send_is_recorded_when_it_returns(
 
     app.slack.on_call("chat.postMessage", away_for_a_moment)
     with caplog.at_level(logging.WARNING, logger="smarketing"):
-        outcome = run(jobs.run_digest(services))
+        outcome = run(scheduled_reports.run_digest(services))
     app.clock.advance(minutes=5)
-    again = run(jobs.run_digest(services))
+    again = run(scheduled_reports.run_digest(services))
 
-    assert outcome.status is jobs.Status.SENT
+    assert outcome.status is scheduled_reports.Status.SENT
     assert "recording it failed" in caplog.text  # the outage did land between send and record
-    assert again.status is jobs.Status.ALREADY_SENT
+    assert again.status is scheduled_reports.Status.ALREADY_SENT
     assert len(posted(app.slack)) == 1
     with app.db.session() as session:
-        assert deliveries.status_of(session, outcome.key) == deliveries.SENT
+        assert postings.status_of(session, outcome.key) == postings.SENT
 
 
 def test_a_channel_set_after_this_weeks_time_gets_its_first_digest_at_once_not_late(
@@ -433,9 +434,9 @@ def test_a_channel_set_after_this_weeks_time_gets_its_first_digest_at_once_not_l
     app.clock.set(datetime(2026, 11, 11, 15, 0, tzinfo=UTC))  # Wednesday: Monday 09:00 passed
     configure(app)  # … and only now does an admin choose the channel
 
-    outcome = run(jobs.run_digest(services))
+    outcome = run(scheduled_reports.run_digest(services))
 
-    assert outcome.status is jobs.Status.SENT and not outcome.late
+    assert outcome.status is scheduled_reports.Status.SENT and not outcome.late
     [message] = posted(app.slack)
     assert "Posted late" not in str(message["blocks"])
 
@@ -456,7 +457,7 @@ def test_overdue_leads_are_compared_with_what_last_weeks_digest_showed(
     configure(app)
     some_leads(app)
     app.clock.set(MONDAY_0905)
-    assert run(jobs.run_digest(services)).status is jobs.Status.SENT
+    assert run(scheduled_reports.run_digest(services)).status is scheduled_reports.Status.SENT
     first = _figure(posted(app.slack)[0], "Overdue leads")
     # No digest the week before: the state has nothing to be compared with.
     assert "vs last week" not in first
@@ -471,7 +472,7 @@ def test_overdue_leads_are_compared_with_what_last_weeks_digest_showed(
     ]
     assert post_events(app, *touches).status_code == 200
     app.clock.set(MONDAY_0905 + timedelta(days=7))
-    assert run(jobs.run_digest(services)).status is jobs.Status.SENT
+    assert run(scheduled_reports.run_digest(services)).status is scheduled_reports.Status.SENT
     second = _figure(posted(app.slack)[1], "Overdue leads")
 
     after = int(second.split()[0])

@@ -1,7 +1,7 @@
 """The weekly digest and the monthly management report as Slack shows them
-(bot/views/digest.py): every block passes slack_sdk's validation of Slack's limits for a typical
-period, an empty workspace and a huge one; the lines a reader looks for are there, in Slack and
-in the plain-text rendering; and a month reads as a month, a week as a week."""
+(blocks/digest_message.py): every block passes slack_sdk's validation of Slack's limits for a
+typical period, an empty workspace and a huge one; the lines a reader looks for are there, in
+Slack and in the plain-text rendering; and a month reads as a month, a week as a week."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.views.digest import digest_message, digest_summary, digest_text
-from bot.views.messages import Message
+from blocks.digest_message import digest_message, digest_summary, digest_text
+from blocks.message import Message
 from domain.digest import Breakdown, Cadence, Digest, PeriodFigures, build_digest
 from domain.funnel import leads_needed
 

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from bot import follow_up
-from bot.delivery import Status
-from bot.services import Services
+from blocks.nudge_message import block_id
+from bot.jobs import follow_up_runs
 from bot.slack_client import create_client
-from bot.views.follow_up import block_id
-from storage import follow_up as follow_up_store
+from services.context import Services
+from services.posting import Status
+from storage import follow_up_records as follow_up_store
 from storage import members
-from storage.models import Delivery, FollowUp
+from storage.models import FollowUp, Posting
 from tests.app_server import SMARKETING, RunningApp, assert_fits_slack, ephemeral_reply
 from tests.bot.test_follow_up_processes import environment, zone_at_work
 from tests.events import assigned, created, post_events, touched
@@ -111,7 +111,7 @@ def test_each_rep_gets_one_dm_listing_all_their_overdue_leads_most_overdue_first
     give(app, "U0BEN", {"L-B1": MONDAY - HOUR})
     app.clock.set(TUESDAY_11)
 
-    outcome = run(follow_up.run_nudges(services))
+    outcome = run(follow_up_runs.run_nudges(services))
 
     assert outcome.planned == 2 and outcome.count(Status.SENT) == 2
     assert posts(app) == 2  # one per rep, never one per lead
@@ -134,7 +134,7 @@ def test_ten_leads_in_full_then_how_many_more_with_lead_mine(
     give(app, "U0ANA", {f"L-{n:02}": MONDAY + timedelta(minutes=n) for n in range(13)})
     app.clock.set(TUESDAY_11)
 
-    run(follow_up.run_nudges(services))
+    run(follow_up_runs.run_nudges(services))
 
     [message] = dms(app, "U0ANA")
     assert listed(message) == [f"L-{n:02}" for n in range(10)]
@@ -163,12 +163,12 @@ def test_overnight_leads_wait_for_0900_and_arrive_in_one_message_with_todays_tou
     moment = datetime(2026, 11, 3, 17, 0, tzinfo=UTC)
     while moment < WEDNESDAY_09:
         app.clock.set(moment)
-        assert run(follow_up.run_nudges(services)).planned == 0, moment
+        assert run(follow_up_runs.run_nudges(services)).planned == 0, moment
         moment += timedelta(minutes=15)
     assert dms(app, "U0ANA") == []
 
     app.clock.set(WEDNESDAY_09)
-    run(follow_up.run_nudges(services))
+    run(follow_up_runs.run_nudges(services))
 
     [morning] = dms(app, "U0ANA")
     assert listed(morning) == ["L-EVENING", "L-MIDNIGHT", "L-DAWN"]
@@ -179,17 +179,17 @@ def test_overnight_leads_wait_for_0900_and_arrive_in_one_message_with_todays_tou
     # 12:00 UTC, is — alone.
     for hours in (0.25, 1, 3, 3.75):
         app.clock.set(WEDNESDAY_09 + hours * HOUR)
-        assert run(follow_up.run_nudges(services)).planned == 0
+        assert run(follow_up_runs.run_nudges(services)).planned == 0
     app.clock.set(WEDNESDAY_09 + 4 * HOUR)  # 12:00 UTC
-    run(follow_up.run_nudges(services))
+    run(follow_up_runs.run_nudges(services))
     assert [listed(message) for message in dms(app, "U0ANA")[1:]] == [["L-NOON"]]
 
     # Thursday 08:00 UTC, 24 h after the morning message: those three again, and L-THURSDAY
     # (overdue since 07:00); L-NOON was nudged 20 h ago and waits.
     app.clock.set(WEDNESDAY_09 + 24 * HOUR - timedelta(seconds=1))  # still 08:59 in Berlin
-    assert run(follow_up.run_nudges(services)).planned == 0
+    assert run(follow_up_runs.run_nudges(services)).planned == 0
     app.clock.set(WEDNESDAY_09 + 24 * HOUR)
-    run(follow_up.run_nudges(services))
+    run(follow_up_runs.run_nudges(services))
     assert listed(dms(app, "U0ANA")[-1]) == ["L-EVENING", "L-MIDNIGHT", "L-DAWN", "L-THURSDAY"]
     assert len(dms(app, "U0ANA")) == 3
 
@@ -200,8 +200,8 @@ def test_a_second_run_at_the_same_moment_sends_nothing(app: RunningApp, services
     give(app, "U0BEN", {"L-B1": MONDAY})
     app.clock.set(TUESDAY_11)
 
-    first = run(follow_up.run_nudges(services))
-    second = run(follow_up.run_nudges(services))
+    first = run(follow_up_runs.run_nudges(services))
+    second = run(follow_up_runs.run_nudges(services))
 
     assert first.count(Status.SENT) == 2
     assert second.planned == 0 and second.outcomes == []
@@ -216,9 +216,11 @@ def test_two_runs_at_once_send_each_rep_one_message(app: RunningApp, services: S
     other = Services(app.settings, app.db, app.clock, create_client(app.settings))
     app.slack.slow("chat.postMessage", seconds=0.5, times=3)  # both runs meet mid-send
 
-    async def both() -> list[follow_up.FollowUpRun]:
+    async def both() -> list[follow_up_runs.FollowUpRun]:
         return list(
-            await asyncio.gather(follow_up.run_nudges(services), follow_up.run_nudges(other))
+            await asyncio.gather(
+                follow_up_runs.run_nudges(services), follow_up_runs.run_nudges(other)
+            )
         )
 
     runs = run(both())
@@ -237,12 +239,12 @@ def test_a_rep_in_another_zone_is_nudged_in_their_own_working_hours(
 
     # Tuesday 10:00 UTC: 02:00 in Los Angeles, 15:30 in Kolkata.
     app.clock.set(TUESDAY_11)
-    run(follow_up.run_nudges(services))
+    run(follow_up_runs.run_nudges(services))
     assert (len(dms(app, "U0LAX")), len(dms(app, "U0KOL"))) == (0, 1)
 
     # Tuesday 17:00 UTC: 09:00 in Los Angeles, 22:30 in Kolkata.
     app.clock.set(datetime(2026, 11, 3, 17, 0, tzinfo=UTC))
-    run(follow_up.run_nudges(services))
+    run(follow_up_runs.run_nudges(services))
     assert (len(dms(app, "U0LAX")), len(dms(app, "U0KOL"))) == (1, 1)
 
 
@@ -273,8 +275,8 @@ def test_escalations_one_dm_per_manager_grouped_by_rep_once_per_lead(
     give(app, "U0CAT", {"L-C1": saturday - 23 * HOUR})
     app.clock.set(TUESDAY_11)
 
-    first = run(follow_up.run_escalations(services))
-    again = run(follow_up.run_escalations(services))
+    first = run(follow_up_runs.run_escalations(services))
+    again = run(follow_up_runs.run_escalations(services))
 
     assert first.planned == 2 and first.count(Status.SENT) == 2
     assert again.planned == 0
@@ -296,7 +298,7 @@ def test_escalations_one_dm_per_manager_grouped_by_rep_once_per_lead(
 
     # Thursday 10:00:01 UTC: L-A2 passes E; it alone is escalated.
     app.clock.set(datetime(2026, 11, 5, 10, 0, 1, tzinfo=UTC))
-    run(follow_up.run_escalations(services))
+    run(follow_up_runs.run_escalations(services))
     assert len(dms(app, "U0MGR")) == 2
     assert "L-A2" in text_of(dms(app, "U0MGR")[1]) and "L-A1" not in text_of(dms(app, "U0MGR")[1])
 
@@ -310,7 +312,7 @@ def test_a_rep_who_acts_after_an_escalation_is_not_escalated_again_for_that_lead
     saturday = MONDAY - timedelta(days=2)  # Sat 31 Oct 08:00 UTC; touch 1 due Sun 08:00
     give(app, "U0ANA", {"L-A1": saturday})
     app.clock.set(TUESDAY_11)
-    run(follow_up.run_escalations(services))
+    run(follow_up_runs.run_escalations(services))
     assert len(dms(app, "U0MGR")) == 1
 
     # Ana logs a call on Tuesday 10:30 UTC. Touch 2 is due at assignment + 2·14/6 days =
@@ -323,12 +325,12 @@ def test_a_rep_who_acts_after_an_escalation_is_not_escalated_again_for_that_lead
         datetime(2026, 11, 6, 16, 0, tzinfo=UTC),  # Friday 17:00 Berlin: 40 h, within E
     ):
         app.clock.set(moment)
-        assert run(follow_up.run_escalations(services)).planned == 0, moment
+        assert run(follow_up_runs.run_escalations(services)).planned == 0, moment
     # Past E at the weekend: the manager hears on Monday at 09:00 in Berlin (08:00 UTC).
     app.clock.set(datetime(2026, 11, 7, 12, 0, tzinfo=UTC))
-    assert run(follow_up.run_escalations(services)).planned == 0
+    assert run(follow_up_runs.run_escalations(services)).planned == 0
     app.clock.set(datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
-    assert run(follow_up.run_escalations(services)).count(Status.SENT) == 1
+    assert run(follow_up_runs.run_escalations(services)).count(Status.SENT) == 1
     assert len(dms(app, "U0MGR")) == 2
     assert "1 of 6 touches" in text_of(dms(app, "U0MGR")[1])
 
@@ -342,7 +344,7 @@ def test_a_rep_without_a_manager_is_escalated_to_an_admin_from_the_settings(
     settings = app.settings.model_copy(update={"smarketing_admins": frozenset({"U0ADX"})})
     services = Services(settings, app.db, app.clock, create_client(settings))
 
-    outcome = run(follow_up.run_escalations(services))
+    outcome = run(follow_up_runs.run_escalations(services))
 
     assert outcome.count(Status.SENT) == 1
     [message] = dms(app, "U0ADX")
@@ -367,10 +369,10 @@ def test_the_third_snooze_escalates_the_lead_at_once_and_only_once(
             follow_up_store.snooze(session, lead_id="L-A1", until=until, at=thursday_11)
             session.commit()
         if n < 2:
-            assert run(follow_up.run_escalations(services)).planned == 0
+            assert run(follow_up_runs.run_escalations(services)).planned == 0
 
-    assert run(follow_up.run_escalations(services)).count(Status.SENT) == 1
-    assert run(follow_up.run_escalations(services)).planned == 0
+    assert run(follow_up_runs.run_escalations(services)).count(Status.SENT) == 1
+    assert run(follow_up_runs.run_escalations(services)).planned == 0
     assert "L-A1" in text_of(dms(app, "U0MGR")[0])
 
     # Ana logs a call. Touch 2 is due at assignment + 2·14/6 days = Wed 08:00 + 112 h =
@@ -379,7 +381,7 @@ def test_the_third_snooze_escalates_the_lead_at_once_and_only_once(
     app.clock.set(thursday_11 + HOUR)
     assert post_events(app, touched("L-A1", thursday_11 + HOUR)).status_code == 200
     app.clock.set(datetime(2026, 11, 9, 12, 0, tzinfo=UTC))
-    assert run(follow_up.run_escalations(services)).planned == 0
+    assert run(follow_up_runs.run_escalations(services)).planned == 0
     assert len(dms(app, "U0MGR")) == 1
 
 
@@ -397,7 +399,7 @@ def test_unknown_and_deactivated_reps_are_reported_and_the_run_goes_on(
     app.clock.set(TUESDAY_11)
 
     with caplog.at_level(logging.WARNING, logger="smarketing"):
-        outcome = run(follow_up.run_nudges(services))
+        outcome = run(follow_up_runs.run_nudges(services))
 
     assert outcome.unreachable == {"U0GONE": "user_not_found", "U0LEFT": "deactivated"}
     assert outcome.count(Status.SENT) == 1 and len(dms(app, "U0ANA")) == 1
@@ -412,7 +414,7 @@ def test_unknown_and_deactivated_reps_are_reported_and_the_run_goes_on(
     # The next run reports them without asking Slack again.
     asked = [call for call in app.slack.calls if call.method == "users.info"]
     app.clock.advance(minutes=15)
-    again = run(follow_up.run_nudges(services))
+    again = run(follow_up_runs.run_nudges(services))
     assert set(again.unreachable) == {"U0GONE", "U0LEFT"}
     assert [call for call in app.slack.calls if call.method == "users.info"] == asked
 
@@ -429,7 +431,7 @@ def test_a_dm_that_cannot_be_opened_is_reported_and_the_others_are_sent(
     app.slack.fail("conversations.open", status=200, error=error)
 
     with caplog.at_level(logging.WARNING, logger="smarketing"):
-        outcome = run(follow_up.run_nudges(services))
+        outcome = run(follow_up_runs.run_nudges(services))
 
     assert outcome.unreachable == {"U0AAA": error}
     assert f"cannot message U0AAA: Slack said {error}" in caplog.text
@@ -454,7 +456,7 @@ def test_a_manager_who_left_is_reported_and_their_reps_go_to_an_admin(
     services = Services(settings, app.db, app.clock, create_client(settings))
 
     with caplog.at_level(logging.WARNING, logger="smarketing"):
-        outcome = run(follow_up.run_escalations(services))
+        outcome = run(follow_up_runs.run_escalations(services))
 
     assert outcome.unreachable == {"U0MGR": "deactivated"}
     assert "cannot message U0MGR" in caplog.text
@@ -479,7 +481,7 @@ def test_a_429_is_waited_out_and_the_nudge_sent_once(app: RunningApp, services: 
     app.clock.set(TUESDAY_11)
     app.slack.fail("chat.postMessage", status=429, retry_after=1)
 
-    outcome = run(follow_up.run_nudges(services))
+    outcome = run(follow_up_runs.run_nudges(services))
 
     assert outcome.count(Status.SENT) == 1
     assert [c.answered_status for c in app.slack.calls if c.method == "chat.postMessage"] == [
@@ -498,11 +500,11 @@ def test_slack_down_during_the_send_is_retried_by_the_next_run_and_sent_once(
     # More 500s than slack_sdk's own retries (2) absorb: this run gives up.
     app.slack.fail("chat.postMessage", status=500, times=3)
 
-    first = run(follow_up.run_nudges(services))
+    first = run(follow_up_runs.run_nudges(services))
     app.clock.advance(minutes=15)
-    second = run(follow_up.run_nudges(services))
+    second = run(follow_up_runs.run_nudges(services))
     app.clock.advance(minutes=15)
-    third = run(follow_up.run_nudges(services))
+    third = run(follow_up_runs.run_nudges(services))
 
     assert [o.status for o in first.outcomes] == [Status.WILL_RETRY]
     assert [o.status for o in second.outcomes] == [Status.SENT]
@@ -525,11 +527,11 @@ def test_a_nudge_that_timed_out_but_reached_slack_is_found_and_not_sent_again(
     app.clock.set(TUESDAY_11)
     app.slack.slow("chat.postMessage", seconds=2)  # Slack posts it, but answers too late
 
-    first = run(follow_up.run_nudges(impatient(services)))
+    first = run(follow_up_runs.run_nudges(impatient(services)))
     app.clock.advance(minutes=15)
-    second = run(follow_up.run_nudges(services))
+    second = run(follow_up_runs.run_nudges(services))
     app.clock.advance(minutes=15)
-    third = run(follow_up.run_nudges(services))
+    third = run(follow_up_runs.run_nudges(services))
 
     assert [o.status for o in first.outcomes] == [Status.WILL_RETRY]
     assert [o.status for o in second.outcomes] == [Status.SENT]
@@ -550,7 +552,7 @@ def test_a_nudge_that_timed_out_is_not_repeated_when_the_leads_changed_meanwhile
     )
     app.clock.set(TUESDAY_11)
     app.slack.slow("chat.postMessage", seconds=2)
-    first = run(follow_up.run_nudges(impatient(services)))
+    first = run(follow_up_runs.run_nudges(impatient(services)))
     assert [o.status for o in first.outcomes] == [Status.WILL_RETRY]
     [reached] = dms(app, "U0ANA")  # it did reach Ana, who logs a call on L-A1 from it
     assert listed(reached) == ["L-A1", "L-A2"]
@@ -558,17 +560,17 @@ def test_a_nudge_that_timed_out_is_not_repeated_when_the_leads_changed_meanwhile
     assert post_events(app, touched("L-A1", app.clock.now())).status_code == 200
 
     app.clock.set(TUESDAY_11 + timedelta(minutes=15))
-    run(follow_up.run_nudges(services))
+    run(follow_up_runs.run_nudges(services))
 
     # L-A2 was in the message Ana has: not again. L-A3 is new: it comes alone.
     assert [listed(message) for message in dms(app, "U0ANA")] == [["L-A1", "L-A2"], ["L-A3"]]
     with app.db.session() as session:
         statuses = session.exec(
-            select(Delivery.status).where(Delivery.message_ts == reached["ts"])
+            select(Posting.status).where(Posting.message_ts == reached["ts"])
         ).all()
     assert statuses == ["sent"]
     app.clock.advance(minutes=15)
-    assert run(follow_up.run_nudges(services)).planned == 0
+    assert run(follow_up_runs.run_nudges(services)).planned == 0
 
 
 def test_an_escalation_that_timed_out_is_found_and_not_sent_again(
@@ -583,9 +585,9 @@ def test_an_escalation_that_timed_out_is_found_and_not_sent_again(
     app.clock.set(TUESDAY_11)
     app.slack.slow("chat.postMessage", seconds=2)
 
-    first = run(follow_up.run_escalations(impatient(services)))
+    first = run(follow_up_runs.run_escalations(impatient(services)))
     app.clock.set(TUESDAY_11 + timedelta(minutes=15))
-    run(follow_up.run_escalations(services))
+    run(follow_up_runs.run_escalations(services))
 
     assert [o.status for o in first.outcomes] == [Status.WILL_RETRY]
     messages = dms(app, "U0MGR")
@@ -611,7 +613,7 @@ def test_a_run_over_300_reps_through_rate_limits_sends_one_dm_each_and_none_fail
     # Slack refuses every 50th message (HTTP 429, Retry-After: 1).
     app.slack.rate_limit("chat.postMessage", every=50, retry_after=1)
 
-    outcome = run(follow_up.run_nudges(services))
+    outcome = run(follow_up_runs.run_nudges(services))
 
     assert outcome.planned == 300 and outcome.count(Status.SENT) == 300
     assert outcome.unreachable == {}
@@ -652,7 +654,7 @@ def test_jobs_run_nudges_dry_run_prints_the_messages_and_sends_nothing(app: Runn
     assert result.returncode == 0, result.stderr
     assert app.slack.calls_to("chat.postMessage") == []
     with app.db.session() as session:
-        assert session.exec(select(Delivery)).all() == []
+        assert session.exec(select(Posting)).all() == []
         assert session.exec(select(FollowUp)).all() == []
     if zone is None:  # Saturday morning to Sunday evening UTC: no one to nudge anywhere
         assert result.stdout == "" and "nudges: 0 planned" in result.stderr

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from storage.models import Delivery, FollowUp
+from storage.models import FollowUp, Posting
 from tests.app_server import BOT_TOKEN, SIGNING_SECRET, RunningApp, app_process
 from tests.events import assigned, created, post_events
 from tests.slack.emulator import SlackEmulator
@@ -101,7 +101,7 @@ def test_two_copies_of_the_app_on_one_database_send_each_rep_one_nudge(
         [message] = slack.messages_in(f"D{rep}")
         assert message["text"] == "2 of your leads are overdue for a touch"
     with app.db.session() as session:
-        nudges = session.exec(select(Delivery).where(Delivery.kind == "nudge")).all()
+        nudges = session.exec(select(Posting).where(Posting.kind == "nudge")).all()
         records = session.exec(select(FollowUp)).all()
     assert len(nudges) == len(REPS)
     assert all(row.status == "sent" and row.attempts == 1 for row in nudges)

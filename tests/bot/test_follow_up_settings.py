@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import follow_up
-from bot.services import Services
+from bot.jobs import follow_up_runs
 from bot.settings import Settings
 from bot.slack_client import create_client
+from services.context import Services
 from tests.app_server import AppServer, RunningApp, blocks_text, ephemeral_reply
 from tests.bot.test_home import open_home
 from tests.events import assigned, created, post_events
@@ -69,7 +69,7 @@ def test_a_rep_slack_cannot_reach_is_named_in_settings_and_on_the_admins_home(
     app.clock.set(datetime(2026, 11, 3, 10, 0, tzinfo=UTC))
     services = Services(app.settings, app.db, app.clock, create_client(app.settings))
 
-    run = asyncio.run(follow_up.run_nudges(services))
+    run = asyncio.run(follow_up_runs.run_nudges(services))
 
     assert run.unreachable == {GONE: "user_not_found"}
     assert app.slack.calls_to("chat.postMessage") == []
@@ -85,11 +85,11 @@ def test_once_slack_knows_the_rep_again_a_day_later_they_are_nudged(
     _overdue_lead_of(app, GONE)
     app.clock.set(datetime(2026, 11, 3, 10, 0, tzinfo=UTC))
     services = Services(app.settings, app.db, app.clock, create_client(app.settings))
-    assert asyncio.run(follow_up.run_nudges(services)).unreachable == {GONE: "user_not_found"}
+    assert asyncio.run(follow_up_runs.run_nudges(services)).unreachable == {GONE: "user_not_found"}
 
     app.slack.add_user(GONE, name="Back again", tz="UTC")
     app.clock.set(app.clock.now() + timedelta(days=1))
-    again = asyncio.run(follow_up.run_nudges(services))
+    again = asyncio.run(follow_up_runs.run_nudges(services))
 
     assert again.unreachable == {}
     assert [call.params["channel"] for call in app.slack.calls_to("chat.postMessage")] == [

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from domain.schedule import DigestSchedule, Weekday, monthly_due
 from storage.db import Database
-from storage.models import Delivery, Setting
+from storage.models import Posting, Setting
 from storage.schedules import DIGEST_DAY, DIGEST_TIME, set_digest
 from tests.app_server import BOT_TOKEN, SIGNING_SECRET, SMARKETING, app_process
 from tests.slack.emulator import SlackEmulator
@@ -83,7 +83,7 @@ def test_two_copies_of_the_app_on_one_database_post_one_digest(
     said = [path.read_text() for path in logs]
     assert sum(text.count("scheduled run: sent to") for text in said) == 1 + (monthly is not None)
     with db.session() as session:
-        [digest] = session.exec(select(Delivery).where(Delivery.kind == "digest")).all()
+        [digest] = session.exec(select(Posting).where(Posting.kind == "digest")).all()
     assert digest.status == "sent" and digest.attempts == 1
 
 
@@ -128,7 +128,7 @@ def test_jobs_run_dry_run_prints_the_message_and_sends_nothing(
     assert "/smarketing target" in result.stdout  # an empty workspace: what to set up
     assert slack.calls_to("chat.postMessage") == []
     with db.session() as session:
-        assert session.exec(select(Delivery)).all() == []
+        assert session.exec(select(Posting)).all() == []
 
 
 def test_jobs_run_without_a_channel_says_how_to_set_one(

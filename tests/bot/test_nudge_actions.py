@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot import follow_up
-from bot.follow_up import FollowUpRun
-from bot.services import Services
+from blocks.format import slack_date
+from bot.jobs import follow_up_runs
+from bot.jobs.follow_up_runs import FollowUpRun
 from bot.slack_client import create_client
-from bot.views.format import slack_date
+from services.context import Services
 from storage.models import FollowUp, Lead, LeadEvent
 from tests.app_server import RunningApp, assert_fits_slack, blocks_text, ephemeral_reply
 from tests.events import assigned, created, post_events, touched
@@ -48,12 +48,12 @@ def services_of(app: RunningApp) -> Services:
 
 def run_nudges(app: RunningApp, at: datetime) -> FollowUpRun:
     app.clock.set(at)
-    return asyncio.run(follow_up.run_nudges(services_of(app)))
+    return asyncio.run(follow_up_runs.run_nudges(services_of(app)))
 
 
 def run_escalations(app: RunningApp, at: datetime) -> FollowUpRun:
     app.clock.set(at)
-    return asyncio.run(follow_up.run_escalations(services_of(app)))
+    return asyncio.run(follow_up_runs.run_escalations(services_of(app)))
 
 
 def nudge(app: RunningApp, at: datetime = NUDGED) -> dict[str, Any]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bot import follow_up
-from bot.delivery import Status
-from bot.services import Services
+from bot.jobs import follow_up_runs
 from bot.slack_client import create_client
+from services.context import Services
+from services.posting import Status
 from tests.app_server import RunningApp
 from tests.events import assigned, created, post_events
 
@@ -24,8 +24,8 @@ def test_one_dm_per_rep_then_not_again_within_a_day(app: RunningApp) -> None:
     services = Services(app.settings, app.db, app.clock, create_client(app.settings))
     app.clock.set(datetime(2026, 11, 3, 10, 0, tzinfo=UTC))  # 11:00 in Berlin, a Tuesday
 
-    first = asyncio.run(follow_up.run_nudges(services))
-    again = asyncio.run(follow_up.run_nudges(services))
+    first = asyncio.run(follow_up_runs.run_nudges(services))
+    again = asyncio.run(follow_up_runs.run_nudges(services))
 
     assert first.planned == 1 and first.count(Status.SENT) == 1
     assert again.planned == 0

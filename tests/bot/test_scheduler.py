@@ -12,10 +12,10 @@ import httpx
 from fastapi import FastAPI
 
 from bot.scheduler import Clockwork, digest_trigger, monthly_trigger
-from bot.services import Services
 from bot.settings import Settings
 from bot.slack_client import create_client
 from domain.schedule import DigestSchedule, Weekday
+from services.context import Services
 from storage.db import Database
 from storage.schedules import set_digest
 from tests.app_server import AppServer

@@ -12,9 +12,10 @@ import pytest
 from slack_sdk.models.blocks import Block
 from sqlmodel import col, func, select
 
+from blocks.settings_message import settings_message
 from bot.settings import Settings
-from bot.views.targets import Team, WorkspaceSettings, settings_message
 from domain.cadence import SalesSla
+from domain.settings_summary import Team, WorkspaceSettings
 from storage.models import Lead, MarketingCommitment, Member, SalesCommitment, SettingChange
 from tests.app_server import RunningApp
 from tests.app_server import blocks_text as reply_text

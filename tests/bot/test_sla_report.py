@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.sla_report import SlaReport, build_report
-from domain.sla import SalesCounts
+from domain.sla import SalesCounts, SlaReport
+from services.sla_report import build_report
 from tests.app_server import RunningApp
 from tests.events import accepted, assigned, created, lost, post_events, rejected, touched, won
 

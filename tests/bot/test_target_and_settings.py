@@ -12,18 +12,16 @@ import pytest
 from slack_sdk.models.blocks import Block
 from sqlmodel import func, select
 
-from bot.views.messages import Message
-from bot.views.targets import (
-    Change,
-    DeliveryProblem,
-    WorkspaceSettings,
+from blocks.message import Message
+from blocks.settings_message import (
     settings_message,
     target_funnel_message,
 )
 from domain.cadence import SalesSla
 from domain.funnel import Period, leads_needed
 from domain.pace import current_period, funnel_actuals, plan_period
-from domain.schedule import DigestSchedule, Weekday
+from domain.schedule import DigestSchedule, PostingProblem, Weekday
+from domain.settings_summary import Change, WorkspaceSettings
 from storage.models import RevenueTarget, SettingChange
 from tests.app_server import RunningApp
 from tests.events import assigned, created, post_events, won
@@ -358,8 +356,8 @@ def _longest_settings() -> Message:
             digest_schedule=DigestSchedule(Weekday.WEDNESDAY, time(23, 59)),
             monthly_channel="C" + "X" * 49,
             monthly_channel_configured=True,
-            delivery_problems=[
-                DeliveryProblem(kind, "C" + "X" * 49, "e" * 500, moment, None)
+            posting_problems=[
+                PostingProblem(kind, "C" + "X" * 49, "e" * 500, moment, None)
                 for kind in ("digest", "monthly")
             ],
         )

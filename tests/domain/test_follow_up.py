@@ -489,7 +489,7 @@ def test_one_message_per_manager_grouped_by_rep_the_most_overdue_leads_first() -
     ]
 
 
-# ------------------------------------------------------------------ delivery keys
+# ------------------------------------------------------------------ posting keys
 
 
 def test_the_same_message_has_the_same_key_and_another_message_another() -> None:

@@ -1,5 +1,5 @@
-"""The digest's figures (storage/digest.py) against histories posted through the event API: a
-generated history of a few hundred leads whose answers the test works out from its own plan,
+"""The digest's figures (storage/digest_figures.py) against histories posted through the event API:
+a generated history of a few hundred leads whose answers the test works out from its own plan,
 and small hand-counted cases for the edges (period ends, late wins, duplicates, breaches,
 overdue at `now`, days across a change of clocks)."""
 
@@ -19,7 +19,7 @@ import pytest
 
 from domain.cadence import SalesSla
 from domain.digest import Breakdown, PeriodFigures
-from storage.digest import NO_VALUE, period_figures, sales_ready_by_day
+from storage.digest_figures import NO_VALUE, period_figures, sales_ready_by_day
 from tests.app_server import RunningApp
 from tests.events import (
     accepted,

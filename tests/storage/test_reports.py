@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from domain.closed_loop import Figures, Group
 from storage import reports
-from storage.reports import Dimension, Figures, Group, ReasonCount, Report
+from storage.reports import Dimension, ReasonCount, Report
 from tests.app_server import RunningApp
 from tests.events import accepted, assigned, created, lost, post_events, rejected, won
 

@@ -1,0 +1,46 @@
+"""What one person's App Home shows, as plain data: their leads, their team, marketing's side."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from domain.closed_loop import Group
+from domain.lead_record import Lead
+from domain.schedule import PostingProblem
+from domain.sla import MarketingSide, SalesSide
+
+Scope = Literal["me", "team", "marketing"]  # whose figures the SLA details modal shows
+
+
+@dataclass(frozen=True)
+class MyLeads:
+    """A rep's part of the Home: their sales SLA figures and the touches coming due."""
+
+    sales: SalesSide
+    due: Sequence[Lead]  # in work, next touch not yet due, soonest first
+    due_total: int
+
+
+@dataclass(frozen=True)
+class Channels:
+    """This month's closed-loop table: what each campaign and source delivered."""
+
+    month: datetime  # the month's first moment, in the workspace's zone
+    by_campaign: Sequence[Group]
+    by_source: Sequence[Group]
+
+
+@dataclass(frozen=True)
+class Home:
+    now: datetime
+    mine: MyLeads | None = None
+    team: SalesSide | None = None
+    marketing: MarketingSide | None = None
+    channels: Channels | None = None
+    notice: str | None = None  # what the last button did, shown on top until the next refresh
+    # For admins: a digest or report Slack refused for good, shown first until one is posted.
+    posting_problems: Sequence[PostingProblem] = ()
+    unreachable_rep_ids: Sequence[str] = ()  # for admins: reps Slack cannot message

@@ -1,0 +1,137 @@
+"""One person's App Home as data: their own leads if they work any (or have no other role),
+their team if they manage one, and marketing's side for an admin; and the SLA details modal."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from domain.home_summary import Channels, Home, MyLeads, Scope
+from domain.sla import MarketingSide, SalesSide
+from services.context import Services
+from services.people import RightsUnknown, is_admin
+from services.posting_status import posting_overview
+from services.sla_report import build_report
+from storage import follow_up_records, leads, members, reports
+
+logger = logging.getLogger("smarketing.home")
+
+
+async def _admin(services: Services, user_id: str) -> bool:
+    """Whether to show the marketing side; when Slack cannot say, it is not shown (never
+    granted on doubt), and the rest of the Home still is."""
+    try:
+        return await is_admin(services, user_id)
+    except RightsUnknown as error:
+        logger.warning(
+            "users.info failed for %s (%s): Home shown without admin part", user_id, error
+        )
+        return False
+
+
+def _my_leads(
+    session: Session, *, user_id: str, now: datetime, tz: ZoneInfo, limit: int
+) -> MyLeads:
+    own = build_report(
+        session, owners=[user_id], now=now, tz=tz, marketing=False, overdue_limit=limit
+    )
+    assert own.sales is not None
+    due, due_total = leads.due_leads_of(session, owner_id=user_id, now=now, limit=limit)
+    return MyLeads(sales=own.sales, due=due, due_total=due_total)
+
+
+def _works_leads(mine: MyLeads) -> bool:
+    counts = mine.sales.total
+    return bool(mine.due or counts.in_window or counts.overdue or counts.breaches)
+
+
+def _team(
+    session: Session, *, team: list[str], now: datetime, tz: ZoneInfo, limit: int
+) -> SalesSide:
+    """The sales side for a list of reps: a manager's team, or one rep alone."""
+    report = build_report(
+        session, owners=team, now=now, tz=tz, marketing=False, overdue_limit=limit
+    )
+    assert report.sales is not None
+    return report.sales
+
+
+def _marketing(session: Session, *, now: datetime, tz: ZoneInfo) -> tuple[MarketingSide, Channels]:
+    """Marketing's side of the SLA, and this month's leads by campaign and by source."""
+    report = build_report(session, owners=None, now=now, tz=tz, sales=False)
+    assert report.marketing is not None
+    month = report.month
+    by = {
+        dimension: reports.breakdown(session, dimension=dimension, start=month.start, end=month.end)
+        for dimension in (reports.Dimension.CAMPAIGN, reports.Dimension.SOURCE)
+    }
+    return report.marketing, Channels(
+        month=month.start,
+        by_campaign=by[reports.Dimension.CAMPAIGN],
+        by_source=by[reports.Dimension.SOURCE],
+    )
+
+
+async def gather_home(
+    services: Services, user_id: str, *, notice: str | None = None, limit: int
+) -> Home:
+    """Everything one person's Home shows, read in one session: their own leads if they work
+    any (or have no other role), their team if they manage one, marketing's side if admin, and
+    for an admin, a digest or report Slack refused for good."""
+    admin = await _admin(services, user_id)
+    now = services.clock.now()
+    tz = services.settings.timezone
+
+    def read() -> Home:
+        with services.db.session() as session:
+            team = members.team_of(session, user_id)
+            mine = _my_leads(session, user_id=user_id, now=now, tz=tz, limit=limit)
+            marketing, channels = _marketing(session, now=now, tz=tz) if admin else (None, None)
+            problems = posting_overview(session, services.settings).problems if admin else []
+            unreachable = (
+                [m.slack_user_id for m in follow_up_records.unreachable_reps(session, limit=20)]
+                if admin
+                else []
+            )
+            return Home(
+                now=now,
+                mine=mine if _works_leads(mine) or not (team or admin) else None,
+                team=_team(session, team=team, now=now, tz=tz, limit=limit) if team else None,
+                marketing=marketing,
+                channels=channels,
+                notice=notice,
+                posting_problems=problems,
+                unreachable_rep_ids=unreachable,
+            )
+
+    return await services.in_thread(read)
+
+
+@dataclass(frozen=True)
+class SlaDetails:
+    scope: Scope
+    now: datetime
+    sales: SalesSide | None = None
+    marketing: MarketingSide | None = None
+
+
+async def sla_details(services: Services, *, user_id: str, scope: Scope, limit: int) -> SlaDetails:
+    """The `/sla-status` figures for one scope; someone who manages nobody (any more) gets
+    their own figures, never everyone's."""
+    now = services.clock.now()
+    tz = services.settings.timezone
+
+    def read() -> SlaDetails:
+        with services.db.session() as session:
+            if scope == "marketing":
+                report = build_report(session, owners=None, now=now, tz=tz, sales=False)
+                return SlaDetails(scope, now, marketing=report.marketing)
+            team = members.team_of(session, user_id) if scope == "team" else []
+            sales = _team(session, team=team or [user_id], now=now, tz=tz, limit=limit)
+            return SlaDetails("team" if team else "me", now, sales=sales)
+
+    return await services.in_thread(read)
