@@ -19,6 +19,11 @@ cli = typer.Typer(
     help="Smarketing bot: sales and marketing as one team, in Slack.", no_args_is_help=True
 )
 db_cli = typer.Typer(help="The database: migrations, projection rebuild.", no_args_is_help=True)
+local_cli = typer.Typer(
+    help="The local workspace (served by `run` while no Slack app is connected).",
+    no_args_is_help=True,
+)
+cli.add_typer(local_cli, name="local")
 cli.add_typer(db_cli, name="db")
 jobs_cli = typer.Typer(help="Scheduled jobs, run once by hand.", no_args_is_help=True)
 cli.add_typer(jobs_cli, name="jobs")
@@ -31,6 +36,10 @@ def _settings() -> Settings:
     except ConfigurationError as error:
         err.print(f"[red]Configuration error:[/red] {error}", highlight=False)
         raise typer.Exit(2) from None
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 def _migrated_database(settings: Settings) -> Database:
@@ -54,6 +63,13 @@ def run(
     """Serve the app: Slack at POST /slack/events, the health check at GET /healthz."""
     settings = _settings()
     missing = settings.missing_slack_credentials()
+    if len(missing) == 2 and settings.slack_app_token is None:
+        # No Slack app yet: the product shows itself on the local workspace instead.
+        from local_workspace import runtime
+
+        _log_to_stderr()
+        runtime.serve(settings, port=port or settings.port)
+        return
     if settings.slack_app_token is not None:
         missing = [name for name in missing if name != "SLACK_SIGNING_SECRET"]
     if missing:
@@ -62,7 +78,7 @@ def run(
     database = _migrated_database(settings)
     from bot.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _log_to_stderr()
     uvicorn.run(create_app(settings, db=database), host=host, port=port or settings.port)
 
 
@@ -80,7 +96,7 @@ def clock() -> None:
         err.print(SLACK_SETUP_HELP.format(names="SLACK_BOT_TOKEN"), highlight=False)
         raise typer.Exit(2)
     services = _services(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _log_to_stderr()
 
     async def serve() -> None:
         clockwork = Clockwork(services)
@@ -96,6 +112,16 @@ def clock() -> None:
         pass
     finally:
         services.db.dispose()
+
+
+@local_cli.command("reset")
+def local_reset() -> None:
+    """Start the local workspace again: its sample company is seeded anew at the next run."""
+    from local_workspace import runtime
+
+    removed = runtime.reset(_settings())
+    where = f" ({removed})" if removed else ""
+    typer.echo(f"The local workspace is reset{where}; `smarketing run` seeds it again.")
 
 
 class Job(StrEnum):

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///smarketing.sqlite3"
+LOCAL_DATABASE_URL = "sqlite:///smarketing-local.sqlite3"
 SLACK_API_URL = "https://slack.com/api/"
 
 
@@ -26,6 +27,8 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_API_URL
     database_url: str = DEFAULT_DATABASE_URL
+    # The local workspace's own store (no Slack credentials): never the real workspace's.
+    smarketing_local_database: str = LOCAL_DATABASE_URL
     port: int = Field(default=3000, ge=1, le=65535)
     smarketing_timezone: str = "UTC"
     smarketing_digest_channel: str | None = None
@@ -40,7 +43,7 @@ class Settings(BaseSettings):
     smarketing_default_deal_size: float = Field(default=1000, gt=0)
     smarketing_default_conversion_rate: float = Field(default=0.04, gt=0, le=1)
 
-    @field_validator("database_url")
+    @field_validator("database_url", "smarketing_local_database")
     @classmethod
     def _database_url(cls, value: str) -> str:
         value = value.strip()

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
-PACKAGES = ("domain", "storage", "services", "blocks", "commands", "bot")
+PACKAGES = ("domain", "storage", "services", "blocks", "commands", "bot", "local_workspace")
 SLACK_WEB_FRAMEWORKS = {"slack_bolt", "fastapi", "uvicorn", "apscheduler"}
 # What each layer may not import: the project's layers above it, and the frameworks it has no
 # business with.

@@ -31,11 +31,15 @@ def run_cli(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProce
     )
 
 
-def test_run_without_slack_credentials_says_what_to_set_and_where_to_get_it(tmp_path: Path) -> None:
-    result = run_cli(["run"], tmp_path)
+def test_run_with_half_the_slack_credentials_says_what_to_set_and_where_to_get_it(
+    tmp_path: Path,
+) -> None:
+    # With none at all it serves the local workspace (tests/local_workspace/).
+    result = run_cli(["run"], tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN)
 
     assert result.returncode == 2
-    assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in result.stderr
+    assert "SLACK_SIGNING_SECRET" in result.stderr
+    assert BOT_TOKEN not in result.stderr
     assert "manifest.yml" in result.stderr and ".env.example" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -105,6 +109,10 @@ def test_the_run_command_serves_on_port_with_a_sqlite_file_by_default(
 
     assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
     assert (tmp_path / "smarketing.sqlite3").exists()
+    # Real Slack is connected: no local workspace, no emulated Slack, no page.
+    assert httpx.get(f"{url}/").status_code == 404
+    assert httpx.get(f"{url}/local/api/world", params={"user": "U0ADMIN"}).status_code == 404
+    assert not (tmp_path / "smarketing-local.sqlite3").exists()
     process.terminate()
     output, _ = process.communicate(timeout=10)
     assert not any(secret in output for secret in SECRETS)
