@@ -18,7 +18,7 @@ from bot.slack_client import create_client
 from local_workspace import company
 from local_workspace.emulator import SlackEmulator
 from local_workspace.server import TEAM_ID, LocalWorkspace, mount
-from services.clock import SystemClock
+from services.clock import ShiftedClock
 from services.config import Settings
 from services.context import Services
 from storage.db import Database
@@ -48,18 +48,19 @@ def serve(settings: Settings, *, port: int) -> None:
     emulator = SlackEmulator(
         bot_token=f"xoxb-local-{secrets.token_hex(12)}", team_id=TEAM_ID, live=True
     )
-    emulator.clock = SystemClock()  # messages carry the time they were posted, as in Slack
+    clock = ShiftedClock(settings.smarketing_local_days_ahead)
+    emulator.clock = clock  # messages carry the time they were posted, as in Slack
     emulator.start()
     company.populate(emulator)
     secret = secrets.token_hex(32)
     local = local_settings(settings, emulator, secret=secret)
     database = Database(local.database_url)
     database.upgrade()
-    services = Services(local, database, SystemClock(), create_client(local))
+    services = Services(local, database, clock, create_client(local))
     if not company.is_seeded(services):
         stored = asyncio.run(company.seed(services))
         logger.info("local workspace: the sample company's %d lead events stored", stored)
-    app = create_app(local, db=database)
+    app = create_app(local, clock=clock, db=database)
     mount(app, LocalWorkspace(emulator, signing_secret=secret))
     logger.info(
         "Local workspace at http://%s:%d/ — not connected to Slack (its data: %s). To connect "

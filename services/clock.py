@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -15,3 +15,13 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class ShiftedClock:
+    """The system's time moved by whole days: the local workspace played on another day."""
+
+    def __init__(self, days: int) -> None:
+        self.shift = timedelta(days=days)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.shift

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     # The local workspace's own store (no Slack credentials): never the real workspace's.
     smarketing_local_database: str = LOCAL_DATABASE_URL
+    # Play the local workspace this many days ahead (e.g. on a weekend, to see a weekday's
+    # nudges, which reach reps only in their working hours).
+    smarketing_local_days_ahead: int = Field(default=0, ge=0, le=366)
     port: int = Field(default=3000, ge=1, le=65535)
     smarketing_timezone: str = "UTC"
     smarketing_digest_channel: str | None = None

@@ -52,6 +52,9 @@ def test_the_page_says_where_it_is_and_that_it_is_not_slack(
     local: tuple[str, Path, IO[str]],
 ) -> None:
     url, tmp, log = local
+    page = httpx.get(f"{url}/")
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
     world = api(url, "world", user=ADMIN)
     assert world["banner"] == "Local workspace — not connected to Slack"
     assert {person["role"] for person in world["people"]} == {"admin", "manager", "marketer", "rep"}
@@ -85,9 +88,7 @@ def test_a_command_the_app_does_not_know_fails_as_slack_says_it(
     local: tuple[str, Path, IO[str]],
 ) -> None:
     url, _, _ = local
-    answer = post(
-        url, "command", {"user": REP, "conversation": DIGEST_CHANNEL, "command": "/nope"}
-    )
+    answer = post(url, "command", {"user": REP, "conversation": DIGEST_CHANNEL, "command": "/nope"})
     assert answer["ok"] is False
     assert "/nope" in answer["error"]
 
