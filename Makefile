@@ -24,6 +24,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# Tests mostly wait (HTTP round trips, subprocesses): four workers keep both cores busy.
+PYTEST_ARGS ?= -n 4
+
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_API_URL
+    # Scales every wait of the Slack client's retries (Retry-After, backoff): 1 in production;
+    # the test suite makes it 0 except where it checks the wait itself.
+    slack_retry_wait_scale: float = Field(default=1.0, ge=0, le=1)
     database_url: str = DEFAULT_DATABASE_URL
     # The local workspace's own store (no Slack credentials): never the real workspace's.
     smarketing_local_database: str = LOCAL_DATABASE_URL

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import httpx
 import uvicorn
@@ -29,6 +31,7 @@ INGEST_TOKEN = "test-ingest-token"
 
 
 SMARKETING = [sys.executable, "-m", "bot"]
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -57,6 +60,22 @@ def app_process(env: dict[str, str], log: IO[str]) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def app_environment(database_url: str, api_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a real `smarketing` process under test: this shell's, less its Slack
+    and Smarketing settings, plus the test's store and Slack, with Slack's retry waits at 0."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SMARKETING_"))}
+    return {
+        **clean,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": api_url,
+        "SLACK_RETRY_WAIT_SCALE": "0",
+        "DATABASE_URL": database_url,
+        "SMARKETING_TIMEZONE": "UTC",
+        **extra,
+    }
 
 
 def wait_until_healthy(url: str, *, seconds: float = 30) -> None:
@@ -174,3 +193,88 @@ class AppServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+class _Swappable:
+    """An ASGI app that hands each request to the app of the test now running: one server for
+    the whole test process, each test's app (and store) swapped in behind it."""
+
+    def __init__(self) -> None:
+        self.current: Any = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":  # the server's own; each app's is run by `serving`
+            self.loop = asyncio.get_running_loop()
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if self.current is None:
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+            await send({"type": "http.response.body", "body": b"no app is being tested"})
+            return
+        await self.current(scope, receive, send)
+
+
+class SharedServer:
+    """uvicorn, started once per test process, serving whichever app `serving` swaps in."""
+
+    def __init__(self) -> None:
+        self.dispatch = _Swappable()
+        config = uvicorn.Config(
+            self.dispatch, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = ""
+
+    def start(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started or self.dispatch.loop is None:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the shared test server did not start")
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def _run(self, work: Coroutine[Any, Any, T]) -> T:
+        assert self.dispatch.loop is not None
+        return asyncio.run_coroutine_threadsafe(work, self.dispatch.loop).result(timeout=60)
+
+    @contextmanager
+    def serving(self, settings: Settings, db: Database, clock: FakeClock) -> Iterator[str]:
+        """The test's app, its lifespan run on the server's loop as uvicorn would run it; after
+        the test, what the app left running (lazy listeners) is cancelled, as a stopped server
+        would, before its lifespan ends and its store closes."""
+        app = create_app(settings, clock=clock, db=db)
+        lifespan = app.router.lifespan_context(app)
+        before = self._run(_tasks())
+        self._run(lifespan.__aenter__())
+        self.dispatch.current = app
+        try:
+            yield self.url
+        finally:
+            self.dispatch.current = None
+            self._run(_cancel_all_but(before))
+            self._run(lifespan.__aexit__(None, None, None))
+
+
+async def _tasks() -> set[asyncio.Task[Any]]:
+    return set(asyncio.all_tasks())
+
+
+async def _cancel_all_but(kept: set[asyncio.Task[Any]]) -> None:
+    left = set(asyncio.all_tasks()) - kept - {asyncio.current_task()}
+    for task in left:
+        task.cancel()
+    await asyncio.gather(*left, return_exceptions=True)

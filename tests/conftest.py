@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from bot.settings import Settings, load_settings
 from storage.db import Database
-from tests.app_server import BOT_TOKEN, INGEST_TOKEN, SIGNING_SECRET, AppServer, RunningApp
+from tests.app_server import BOT_TOKEN, INGEST_TOKEN, SIGNING_SECRET, RunningApp, SharedServer
 from tests.clock import FakeClock
 from tests.slack.emulator import SlackEmulator
 
@@ -43,17 +44,55 @@ def _postgres_admin_url() -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per test process; each test that wants a migrated store
+    gets a copy of it instead of running the migrations again."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    database = Database(f"sqlite:///{path}")
+    database.upgrade()
+    database.dispose()  # the last connection closing checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A PostgreSQL database migrated once per test process, copied by `CREATE DATABASE …
+    TEMPLATE` for each test that wants a migrated store."""
+    admin_url = make_url(_postgres_admin_url())
+    name = f"smarketing_template_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    database = Database(admin_url.set(database=name).render_as_string(hide_password=False))
+    database.upgrade()
+    database.dispose()  # a template must have no connections when it is copied
+    try:
+        yield name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(params=STORES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A new, empty database for this test alone: a SQLite file, or a PostgreSQL database."""
+    """A new database for this test alone: a SQLite file, or a PostgreSQL database. Empty,
+    unless the test also asks for `db`: then a copy of the migrated template."""
+    migrated = "db" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'smarketing.sqlite3'}"
+        path = tmp_path / "smarketing.sqlite3"
+        if migrated:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
+    template = request.getfixturevalue("postgres_template") if migrated else None
     admin_url = make_url(_postgres_admin_url())
     name = f"smarketing_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        copied = f' TEMPLATE "{template}"' if template else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"{copied}'))
     try:
         yield admin_url.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -64,8 +103,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
+    """The test's store, migrated (a copy of the template `database_url` made)."""
     database = Database(database_url)
-    database.upgrade()
     yield database
     database.dispose()
 
@@ -89,16 +128,31 @@ def settings(database_url: str, slack: SlackEmulator) -> Settings:
         slack_app_token=None,
         # Scheduled jobs run where a test asks for them (tests/bot/test_digest_job.py, …).
         smarketing_scheduler="off",
+        # Slack's retry waits take no time, but where a test checks the wait itself.
+        slack_retry_wait_scale=0,
     )
+
+
+@pytest.fixture(scope="session")
+def shared_server() -> Iterator[SharedServer]:
+    """One uvicorn for the test process; each test's app is swapped in behind it."""
+    server = SharedServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
 def app(
-    settings: Settings, db: Database, clock: FakeClock, slack: SlackEmulator
+    settings: Settings,
+    db: Database,
+    clock: FakeClock,
+    slack: SlackEmulator,
+    shared_server: SharedServer,
 ) -> Iterator[RunningApp]:
     slack.clock = clock  # Slack's message timestamps follow the test's time
-    server = AppServer(settings, db, clock)
-    url = server.start()
-    with httpx.Client(timeout=30) as http:
+    with (
+        shared_server.serving(settings, db, clock) as url,
+        httpx.Client(timeout=30) as http,
+    ):
         yield RunningApp(url=url, settings=settings, db=db, clock=clock, slack=slack, http=http)
-    server.stop()

@@ -69,7 +69,11 @@ def smarketing_import(
     clean.pop("DATABASE_URL", None)
     env = {**clean, "DATABASE_URL": database_url}
     if slack is not None:
-        env |= {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url}
+        env |= {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_API_URL": slack.api_url,
+            "SLACK_RETRY_WAIT_SCALE": "0",
+        }
     return subprocess.run(
         [sys.executable, "-m", "bot", "import", str(path)],
         cwd=cwd,

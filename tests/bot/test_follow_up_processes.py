@@ -7,7 +7,6 @@ right now (an `Etc/GMT±N` zone picked when the test runs).
 
 from __future__ import annotations
 
-import os
 import time as wall
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ from typing import Any
 from sqlmodel import select
 
 from storage.models import FollowUp, Posting
-from tests.app_server import BOT_TOKEN, SIGNING_SECRET, RunningApp, app_process
+from tests.app_server import RunningApp, app_environment, app_process
 from tests.events import assigned, created, post_events
 from tests.slack.emulator import SlackEmulator
 
@@ -38,16 +37,7 @@ def zone_at_work(now: datetime) -> str | None:
 
 
 def environment(database_url: str, slack: SlackEmulator, **extra: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SMARKETING_"))}
-    return {
-        **clean,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": database_url,
-        "SMARKETING_TIMEZONE": "UTC",
-        **extra,
-    }
+    return app_environment(database_url, slack.api_url, **extra)
 
 
 def overdue_leads(app: RunningApp, reps: tuple[str, ...], *, days_ago: int, each: int = 2) -> None:

@@ -114,11 +114,16 @@ def send(app: RunningApp, body: str) -> httpx.Response:
     )
 
 
+_TABLES: dict[str, MetaData] = {}
+
+
 def store_rows(app: RunningApp) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table: what 'exactly as it was' is compared with."""
-    metadata = MetaData()
+    metadata = _TABLES.get(app.db.url)
     with app.db.engine.connect() as connection:
-        metadata.reflect(connection)
+        if metadata is None:  # the schema is the migrations': read it once a database
+            metadata = _TABLES[app.db.url] = MetaData()
+            metadata.reflect(connection)
         return {
             name: sorted(map(tuple, connection.execute(select(table)).all()), key=repr)
             for name, table in metadata.tables.items()

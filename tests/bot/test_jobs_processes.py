@@ -3,7 +3,6 @@ and `smarketing jobs run` sends (once) or prints (--dry-run) what the scheduler 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time as wall
 from contextlib import ExitStack
@@ -17,23 +16,14 @@ from domain.schedule import DigestSchedule, Weekday, monthly_due
 from storage.db import Database
 from storage.models import Posting, Setting
 from storage.schedules import DIGEST_DAY, DIGEST_TIME, set_digest
-from tests.app_server import BOT_TOKEN, SIGNING_SECRET, SMARKETING, app_process
+from tests.app_server import SMARKETING, app_environment, app_process
 from tests.slack.emulator import SlackEmulator
 
 CHANNEL = "C0DIGEST"
 
 
 def _environment(database_url: str, slack: SlackEmulator, **extra: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SMARKETING_"))}
-    return {
-        **clean,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": database_url,
-        "SMARKETING_TIMEZONE": "UTC",
-        **extra,
-    }
+    return app_environment(database_url, slack.api_url, **extra)
 
 
 def _due_now(db: Database, slack: SlackEmulator) -> None:

@@ -13,9 +13,10 @@ async def test_a_429_is_retried_after_the_retry_after_it_names(
     settings: Settings, slack: SlackEmulator
 ) -> None:
     slack.fail("chat.postMessage", status=429, retry_after=1)
+    production = settings.model_copy(update={"slack_retry_wait_scale": 1.0})
     started = time.monotonic()
 
-    response = await create_client(settings).chat_postMessage(channel="C1", text="hello")
+    response = await create_client(production).chat_postMessage(channel="C1", text="hello")
 
     assert response["ok"] is True
     assert time.monotonic() - started >= 1
@@ -40,3 +41,16 @@ async def test_calls_go_to_the_configured_api_url_with_the_bot_token(
     (call,) = slack.calls
     assert call.method == "auth.test"
     assert call.headers.get("Authorization") == f"Bearer {slack.bot_token}"
+
+
+async def test_the_test_suite_waits_no_time_between_retries(
+    settings: Settings, slack: SlackEmulator
+) -> None:
+    slack.fail("chat.postMessage", status=429, retry_after=30)
+    started = time.monotonic()
+
+    response = await create_client(settings).chat_postMessage(channel="C1", text="hello")
+
+    assert response["ok"] is True
+    assert time.monotonic() - started < 5
+    assert [call.answered_status for call in slack.calls] == [429, 200]
