@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import time
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import httpx
@@ -76,6 +78,37 @@ def app_environment(database_url: str, api_url: str, **extra: str) -> dict[str, 
         "SMARKETING_TIMEZONE": "UTC",
         **extra,
     }
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a `smarketing` command did: its exit code and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def smarketing(
+    args: list[str], env: dict[str, str], *, cwd: Path | None = None, process: bool = False
+) -> Ran:
+    """`smarketing ARGS` with exactly `env`: in this process through the CLI's own entry point
+    (typer's runner), or (`process`) as a real process, for what only a process shows."""
+    if process:
+        done = subprocess.run(
+            [*SMARKETING, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+        )
+        return Ran(done.returncode, done.stdout, done.stderr)
+    from typer.testing import CliRunner
+
+    from bot.cli import cli
+
+    exact: dict[str, str | None] = {name: None for name in os.environ if name not in env}
+    with contextlib.chdir(cwd or Path.cwd()):
+        result = CliRunner().invoke(cli, args, env={**exact, **env})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 def wait_until_healthy(url: str, *, seconds: float = 30) -> None:

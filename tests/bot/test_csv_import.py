@@ -4,8 +4,6 @@ owners looked up in the Slack emulator."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from sqlmodel import col, select
 
 from storage.db import Database
 from storage.models import Lead, LeadEvent, OwnerEmail
-from tests.app_server import BOT_TOKEN
+from tests.app_server import BOT_TOKEN, Ran, smarketing
 from tests.slack.emulator import SlackEmulator
 
 EXAMPLE = Path(__file__).parent.parent.parent / "examples" / "leads.csv"
@@ -62,11 +60,10 @@ EXAMPLE_OWNERS = {
 
 
 def smarketing_import(
-    path: Path, database_url: str, slack: SlackEmulator | None, cwd: Path
-) -> subprocess.CompletedProcess[str]:
+    path: Path, database_url: str, slack: SlackEmulator | None, cwd: Path, *, process: bool = False
+) -> Ran:
     """`smarketing import PATH` with only the settings given here (none from this shell)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SMARKETING_"))}
-    clean.pop("DATABASE_URL", None)
     env = {**clean, "DATABASE_URL": database_url}
     if slack is not None:
         env |= {
@@ -74,14 +71,7 @@ def smarketing_import(
             "SLACK_API_URL": slack.api_url,
             "SLACK_RETRY_WAIT_SCALE": "0",
         }
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "import", str(path)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return smarketing(["import", str(path)], env, cwd=cwd, process=process)
 
 
 def write_csv(path: Path, *rows: str, header: str = HEADER) -> Path:
@@ -109,7 +99,7 @@ def test_importing_the_example_file_stores_every_lead_with_its_grade_and_owner(
 ) -> None:
     add_example_owners(slack)
 
-    result = smarketing_import(EXAMPLE, database_url, slack, tmp_path)
+    result = smarketing_import(EXAMPLE, database_url, slack, tmp_path, process=True)
 
     assert result.returncode == 0, result.stderr
     assert f"Rows read from {EXAMPLE}: 20\n" in result.stdout

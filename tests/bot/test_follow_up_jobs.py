@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +21,7 @@ from services.posting import Status
 from storage import follow_up_records as follow_up_store
 from storage import members
 from storage.models import FollowUp, Posting
-from tests.app_server import SMARKETING, RunningApp, assert_fits_slack, ephemeral_reply
+from tests.app_server import Ran, RunningApp, assert_fits_slack, ephemeral_reply, smarketing
 from tests.bot.test_follow_up_processes import environment, zone_at_work
 from tests.events import assigned, created, post_events, touched
 
@@ -626,10 +625,8 @@ def test_a_run_over_300_reps_through_rate_limits_sends_one_dm_each_and_none_fail
 # ------------------------------------------------------------------ the operators' CLI
 
 
-def _jobs(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*SMARKETING, "jobs", "run", *args], env=env, capture_output=True, text=True, timeout=120
-    )
+def _jobs(env: dict[str, str], *args: str) -> Ran:
+    return smarketing(["jobs", "run", *args], env)
 
 
 def _real_time_team(app: RunningApp, *, days_ago: int) -> str | None:

@@ -3,7 +3,6 @@ and `smarketing jobs run` sends (once) or prints (--dry-run) what the scheduler 
 
 from __future__ import annotations
 
-import subprocess
 import time as wall
 from contextlib import ExitStack
 from datetime import UTC, datetime, time
@@ -16,7 +15,7 @@ from domain.schedule import DigestSchedule, Weekday, monthly_due
 from storage.db import Database
 from storage.models import Posting, Setting
 from storage.schedules import DIGEST_DAY, DIGEST_TIME, set_digest
-from tests.app_server import SMARKETING, app_environment, app_process
+from tests.app_server import Ran, app_environment, app_process, smarketing
 from tests.slack.emulator import SlackEmulator
 
 CHANNEL = "C0DIGEST"
@@ -77,14 +76,8 @@ def test_two_copies_of_the_app_on_one_database_post_one_digest(
     assert digest.status == "sent" and digest.attempts == 1
 
 
-def _jobs(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*SMARKETING, "jobs", "run", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def _jobs(env: dict[str, str], *args: str, process: bool = False) -> Ran:
+    return smarketing(["jobs", "run", *args], env, process=process)
 
 
 def test_jobs_run_digest_posts_once_and_says_so(
@@ -93,7 +86,7 @@ def test_jobs_run_digest_posts_once_and_says_so(
     _due_now(db, slack)
     env = _environment(database_url, slack)
 
-    first = _jobs(env, "digest")
+    first = _jobs(env, "digest", process=True)
     second = _jobs(env, "digest")
 
     assert first.returncode == 0, first.stderr

@@ -5,7 +5,6 @@ test_browser.py)."""
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -13,7 +12,7 @@ from typing import IO, Any
 import httpx
 import pytest
 
-from tests.app_server import SMARKETING, app_process
+from tests.app_server import app_process, smarketing
 
 ADMIN, REP, OTHER_REP = "U0ADMIN", "U0DEV", "U0BEN"  # Dev lets leads go overdue
 DIGEST_CHANNEL = "C0SMARKETING"
@@ -157,9 +156,7 @@ def test_the_digest_runs_now_with_its_chart(local: tuple[str, Path, IO[str]]) ->
 def test_local_reset_forgets_the_sample_company(tmp_path: Path) -> None:
     env = local_env(tmp_path)
     (tmp_path / "local.sqlite3").write_text("stale")
-    result = subprocess.run(
-        [*SMARKETING, "local", "reset"], env=env, capture_output=True, text=True, check=False
-    )
+    result = smarketing(["local", "reset"], env)
     assert result.returncode == 0, result.stderr
     assert "reset" in result.stdout
     assert not (tmp_path / "local.sqlite3").exists()
