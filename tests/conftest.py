@@ -13,7 +13,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import SQLModel
 
+import storage.models  # noqa: F401  (every table in SQLModel.metadata)
 from bot.settings import Settings, load_settings
 from storage.db import Database
 from tests.app_server import BOT_TOKEN, INGEST_TOKEN, SIGNING_SECRET, RunningApp, SharedServer
@@ -86,19 +89,83 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("postgres_template") if migrated else None
+    if migrated:
+        pool: PostgresPool = request.getfixturevalue("postgres_pool")
+        name = pool.take()
+        try:
+            yield pool.url(name)
+        finally:
+            pool.give_back(name)
+        return
     admin_url = make_url(_postgres_admin_url())
     name = f"smarketing_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        copied = f' TEMPLATE "{template}"' if template else ""
-        connection.execute(text(f'CREATE DATABASE "{name}"{copied}'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         yield admin_url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+class PostgresPool:
+    """Migrated PostgreSQL databases for one test process, each used by one test at a time:
+    made from the template once, then emptied (every table but Alembic's truncated, sequences
+    restarted) between tests, which costs a fraction of creating one each time. A database a
+    test dropped (the health check's "database gone") is simply not given back."""
+
+    def __init__(self, template: str) -> None:
+        self.admin_url = make_url(_postgres_admin_url())
+        self.admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        self.template = template
+        self.free: list[str] = []
+        self.made: list[str] = []
+        self.tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+
+    def url(self, name: str) -> str:
+        return self.admin_url.set(database=name).render_as_string(hide_password=False)
+
+    def take(self) -> str:
+        if self.free:
+            return self.free.pop()
+        name = f"smarketing_test_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        self.made.append(name)
+        return name
+
+    def give_back(self, name: str) -> None:
+        engine = create_engine(self.url(name), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                # What a test left connected (a process it stopped) must not hold a lock.
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+                connection.execute(text(f"TRUNCATE {self.tables} RESTART IDENTITY CASCADE"))
+        except OperationalError:
+            return  # the test dropped it, or made it unusable: the next test gets a new one
+        finally:
+            engine.dispose()
+        self.free.append(name)
+
+    def close(self) -> None:
+        with self.admin.connect() as connection:
+            for name in self.made:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_pool(postgres_template: str) -> Iterator[PostgresPool]:
+    pool = PostgresPool(postgres_template)
+    yield pool
+    pool.close()
 
 
 @pytest.fixture
