@@ -25,7 +25,7 @@ lint: install
 	$(BIN)/mypy
 
 # Tests mostly wait (HTTP round trips, subprocesses): four workers keep both cores busy.
-PYTEST_ARGS ?= -n 4
+PYTEST_ARGS ?= -n 4 --dist worksteal
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -209,6 +209,14 @@ def shared_server() -> Iterator[SharedServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def http() -> Iterator[httpx.Client]:
+    """One HTTP client for the test process: building one loads the CA bundle, which costs more
+    than the requests most tests make (the app is served over plain HTTP on 127.0.0.1)."""
+    with httpx.Client(timeout=30) as client:
+        yield client
+
+
 @pytest.fixture
 def app(
     settings: Settings,
@@ -216,10 +224,8 @@ def app(
     clock: FakeClock,
     slack: SlackEmulator,
     shared_server: SharedServer,
+    http: httpx.Client,
 ) -> Iterator[RunningApp]:
     slack.clock = clock  # Slack's message timestamps follow the test's time
-    with (
-        shared_server.serving(settings, db, clock) as url,
-        httpx.Client(timeout=30) as http,
-    ):
+    with shared_server.serving(settings, db, clock) as url:
         yield RunningApp(url=url, settings=settings, db=db, clock=clock, slack=slack, http=http)
