@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import uuid
@@ -47,6 +48,16 @@ def _postgres_admin_url() -> str:
     return url
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What is alive once the tests are collected (modules, the app's code, the libraries)
+    lives to the end: frozen out of the garbage collector's reach, each collection walks only
+    what the tests make. Collections of the youngest objects come less often too: the suite
+    spent a tenth of its time collecting."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated once per test process; each test that wants a migrated store
@@ -88,8 +99,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             # One path per test process, the template copied over it for each test: the test
             # process's engine for that path (see `db`) is then reused.
             path = request.getfixturevalue("sqlite_store_path")
-            for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-                stale.unlink(missing_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
             shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         else:
             path = tmp_path / "smarketing.sqlite3"
