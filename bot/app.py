@@ -9,13 +9,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 import commands
 from blocks.message import oops
-from bot import events_api, input_guard
+from bot import events_api, input_guard, slack_http
 from bot.listeners import home_tab, nudge_buttons
 from bot.settings import Settings
 from bot.slack_client import create_client
@@ -66,7 +65,6 @@ def create_app(
         client=create_client(settings),
     )
     bolt = create_bolt_app(services)
-    slack_handler = AsyncSlackRequestHandler(bolt)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -104,7 +102,7 @@ def create_app(
 
     @api.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
-        return await slack_handler.handle(request)
+        return await slack_http.dispatch(bolt, request)
 
     events_api.register(api, services)
 

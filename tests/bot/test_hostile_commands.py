@@ -102,6 +102,7 @@ def errors() -> Iterator[NoErrors]:
 @example(text="<!channel> <!here> <!everyone>")
 @example(text="reject L-1 <!channel>")
 @example(text="sla leads " + "9" * 4301)
+@example(text="payload")
 def test_any_text_after_any_command_gets_an_answer(
     team: RunningApp, errors: NoErrors, command: str, text: str
 ) -> None:

@@ -230,6 +230,17 @@ def test_rejecting_a_lead_stores_the_reason_for_marketing(app: RunningApp) -> No
     assert row.next_touch_due is None
 
 
+def test_a_reason_with_the_word_payload_is_read_as_typed(app: RunningApp) -> None:
+    # slack-bolt reads any form body containing "payload" as a button's payload; the app reads
+    # the command's form itself (bot/slack_http.py), or this reached no listener (404).
+    add_lead(app, "L-1001")
+
+    reply = lead(app, "reject L-1001 payload too small")
+
+    assert reply["text"].startswith("Rejected *L-1001* (Acme) (payload too small).")
+    assert lead_row(app, "L-1001").reject_reason == "payload too small"
+
+
 @pytest.mark.parametrize(
     ("amount", "stored_amount", "said"),
     [
