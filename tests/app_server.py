@@ -114,13 +114,14 @@ def smarketing(
 def wait_until_healthy(url: str, *, seconds: float = 30) -> None:
     """Poll a served app's /healthz until it answers 200 (a process still starting refuses)."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
+    with httpx.Client(verify=False) as http:  # one client: each new one loads the CA bundle
+        while time.monotonic() < deadline:
+            try:
+                if http.get(f"{url}/healthz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
 
 
 @dataclass
