@@ -4,7 +4,6 @@ this process (uvicorn in a thread) where the SQL it issues is to be watched."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -13,12 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import httpx
 import uvicorn
 
 from bot.app import create_app
 from bot.settings import Settings
 from storage.db import Database
+from tests.app_server import free_port, wait_until_healthy
 
 
 @dataclass(frozen=True)
@@ -37,24 +36,6 @@ class Served:
                 if name in ("VmHWM", "RssAnon", "RssFile"):
                     found[name] = int(value.split()[0]) / 1024
         return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_healthy(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the app at {url} did not become healthy in {seconds:.0f} s")
 
 
 def child_env(env: dict[str, str]) -> dict[str, str]:
@@ -83,7 +64,7 @@ def migrate(env: dict[str, str], *, cwd: str | None = None) -> None:
 def served_app(env: dict[str, str], *, cwd: str | None = None) -> Iterator[Served]:
     """Migrate, start `smarketing run` with the settings in `env`, yield it, stop it. `cwd`:
     where it runs (a folder without a `.env` of someone's own)."""
-    port = _free_port()
+    port = free_port()
     migrate(env, cwd=cwd)
     server = subprocess.Popen(
         [sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"],
@@ -94,7 +75,7 @@ def served_app(env: dict[str, str], *, cwd: str | None = None) -> Iterator[Serve
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url)
+        wait_until_healthy(url, seconds=60)
         yield Served(url, server.pid)
     finally:
         server.terminate()

@@ -112,7 +112,8 @@ def smarketing(
 
 
 def wait_until_healthy(url: str, *, seconds: float = 30) -> None:
-    """Poll a served app's /healthz until it answers 200 (a process still starting refuses)."""
+    """Poll a served app's /healthz until it answers 200 (a process still starting refuses);
+    raise if it does not within `seconds`."""
     deadline = time.monotonic() + seconds
     with httpx.Client(verify=False) as http:  # one client: each new one loads the CA bundle
         while time.monotonic() < deadline:
@@ -122,6 +123,7 @@ def wait_until_healthy(url: str, *, seconds: float = 30) -> None:
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
+    raise RuntimeError(f"the app at {url} did not answer /healthz in {seconds:.0f} s")
 
 
 @dataclass
