@@ -14,7 +14,7 @@ from slack_bolt.response import BoltResponse
 
 import commands
 from blocks.message import oops
-from bot import events_api, input_guard, slack_http
+from bot import events_api, hubspot_webhooks, input_guard, slack_http
 from bot.listeners import home_tab, nudge_buttons
 from bot.settings import Settings
 from bot.slack_client import create_client
@@ -105,6 +105,7 @@ def create_app(
         return await slack_http.dispatch(bolt, request)
 
     events_api.register(api, services)
+    hubspot_webhooks.register(api, services)
 
     @api.get("/healthz", tags=["operations"], summary="200 when the database answers, else 503")
     async def healthz() -> JSONResponse:

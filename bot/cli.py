@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -27,6 +28,8 @@ cli.add_typer(local_cli, name="local")
 cli.add_typer(db_cli, name="db")
 jobs_cli = typer.Typer(help="Scheduled jobs, run once by hand.", no_args_is_help=True)
 cli.add_typer(jobs_cli, name="jobs")
+hubspot_cli = typer.Typer(help="The HubSpot connector.", no_args_is_help=True)
+cli.add_typer(hubspot_cli, name="hubspot")
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -185,6 +188,65 @@ def jobs_run(
         raise typer.Exit(1)
     if outcome.status is scheduled_reports.Status.NO_CHANNEL:
         raise typer.Exit(2)
+
+
+@hubspot_cli.command("sync")
+def hubspot_sync(
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            "--since",
+            formats=["%Y-%m-%d"],
+            help="Read contacts changed since this day (default: since the last sync; "
+            "the first sync reads them all).",
+        ),
+    ] = None,
+) -> None:
+    """Read HubSpot's contacts (with their deals, calls, e-mails and meetings) changed since
+    the last sync and store what the bot lacks; running it twice changes nothing."""
+    import asyncio
+    from datetime import UTC
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from connectors.hubspot.client import HubSpotError
+    from services import hubspot_sync as connector
+
+    settings = _settings()
+    if not settings.hubspot_on:
+        err.print(
+            "Set HUBSPOT_ACCESS_TOKEN (a HubSpot private app's token, README: Connecting "
+            "HubSpot) and run it again.",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    services = _services(settings)
+    progress = Progress(
+        TextColumn("Syncing HubSpot contacts"), BarColumn(), MofNCompleteColumn(), console=err
+    )
+    try:
+        with progress:
+            task = progress.add_task("contacts", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            run = asyncio.run(
+                connector.sync(
+                    services,
+                    since=since.replace(tzinfo=UTC) if since else None,
+                    on_progress=advance,
+                )
+            )
+    except HubSpotError as error:
+        err.print(f"HubSpot sync stopped: {error}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    finally:
+        services.db.dispose()
+    err.print(
+        f"HubSpot sync: {run.contacts:,} contacts read, {run.stored:,} lead events stored.",
+        highlight=False,
+    )
 
 
 def _services(settings: Settings) -> Services:

@@ -18,7 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.jobs import follow_up_runs, scheduled_reports
+from bot.jobs import follow_up_runs, hubspot_runs, scheduled_reports
 from domain.schedule import DigestSchedule
 from services.context import Services
 from storage.schedules import digest_settings
@@ -75,6 +75,20 @@ class Clockwork:
             next_run_time=datetime.now(self.tz),
         )
         add(self.follow_schedule, IntervalTrigger(seconds=SCHEDULE_CHECK_SECONDS), id="schedule")
+        if self.services.settings.hubspot_on:
+            add(
+                hubspot_runs.run_connector,
+                IntervalTrigger(minutes=1),
+                args=[self.services],
+                id="hubspot",
+                next_run_time=datetime.now(self.tz),
+            )
+            add(
+                hubspot_runs.run_sync,
+                IntervalTrigger(minutes=self.services.settings.hubspot_sync_minutes),
+                args=[self.services],
+                id="hubspot_sync",
+            )
         self.scheduler.start()
         logger.info(
             "scheduler started: digest %s, monthly report on the first working day (%s)",

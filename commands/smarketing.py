@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from blocks.message import Message, help_message, problem
 from commands import smarketing_digest
 from commands.parsing import quoted
+from commands.smarketing_hubspot import show_hubspot
 from commands.smarketing_manager import set_reporting_line
 from commands.smarketing_settings import show_settings
 from commands.smarketing_sla import set_sla
@@ -36,6 +37,8 @@ HELP_LINES = HELP_LINES = [
     "(default Monday 09:00); `/smarketing digest now` posts it now (admins)",
     "• `/smarketing manager @rep @manager` — who hears about the rep's missed follow-ups; "
     "`/smarketing manager @rep none` clears it (admins)",
+    "• `/smarketing hubspot` — the HubSpot connection: last webhook and sync, write-backs "
+    "waiting or failed, the property mapping (admins)",
 ]
 HELP_WORDS = {"help", "?", "-h", "--help"}
 
@@ -67,13 +70,15 @@ async def answer(services: Services, user_id: str, text: str, *, request_id: str
     if subcommand == "manager":
         rest = text.strip()[len(words[0]) :]
         return Reply(await set_reporting_line(services, user_id, rest))
+    if subcommand == "hubspot":
+        return Reply(await show_hubspot(services, user_id))
     if subcommand == "digest":
         reply = await smarketing_digest.answer(services, user_id, words[1:], request_id=request_id)
         return Reply(reply.message, then=reply.then)
     return Reply(
         problem(
             f"{quoted(words[0])} is not a /smarketing subcommand "
-            "(target, settings, sla, digest, manager, help)",
+            "(target, settings, sla, digest, manager, hubspot, help)",
             example=EXAMPLE,
         )
     )

@@ -24,6 +24,8 @@ from typing import Any, Protocol
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
+from local_workspace.served import ServedInThread
+
 __all__ = ["BOT_ID", "Call", "SlackEmulator"]
 
 BOT_ID = "B0TEST"
@@ -225,12 +227,14 @@ def _tz_offset_seconds(tz: str) -> int:
     return int(offset.total_seconds()) if offset is not None else 0
 
 
-class SlackEmulator:
+class SlackEmulator(ServedInThread):
     """Emulates the parts of Slack's Web API the app uses, on a real local HTTP server.
 
     Point ``slack_sdk`` clients at :attr:`api_url` (``base_url=emulator.api_url``).
     Call headers are recorded with the casing the client sent.
     """
+
+    thread_name = "slack-emulator"
 
     def __init__(
         self,
@@ -291,39 +295,8 @@ class SlackEmulator:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> None:
-        """Bind a free port on 127.0.0.1 and serve from a daemon thread."""
-        if self._server is not None:
-            return
-        server = _Server(self)
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"slack-emulator-{server.server_address[1]}",
-            daemon=True,
-        )
-        self._server = server
-        self._thread = thread
-        thread.start()
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        server, thread = self._server, self._thread
-        self._server = None
-        self._thread = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> SlackEmulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    def _make_server(self) -> ThreadingHTTPServer:
+        return _Server(self)
 
     def reset(self) -> None:
         """Forget calls, responses, faults, delays, uploads, users and channels."""

@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError
 DEFAULT_DATABASE_URL = "sqlite:///smarketing.sqlite3"
 LOCAL_DATABASE_URL = "sqlite:///smarketing-local.sqlite3"
 SLACK_API_URL = "https://slack.com/api/"
+HUBSPOT_API_URL = "https://api.hubapi.com"
 
 
 class Settings(BaseSettings):
@@ -48,6 +49,25 @@ class Settings(BaseSettings):
     # Funnel fallbacks while there is no history of won leads (DESIGN §2, "Funnel actuals").
     smarketing_default_deal_size: float = Field(default=1000, gt=0)
     smarketing_default_conversion_rate: float = Field(default=0.04, gt=0, le=1)
+
+    # The address Slack and HubSpot call (HubSpot signs the URI it called): set it when the app
+    # runs behind a proxy that changes the URL it sees.
+    smarketing_public_url: str | None = None
+    # HubSpot (DESIGN §4): the connector is off while the token is unset.
+    hubspot_access_token: SecretStr | None = None
+    hubspot_client_secret: SecretStr | None = None
+    hubspot_api_url: str = HUBSPOT_API_URL
+    # Which contact properties carry what (DESIGN §4 "In"): HubSpot has no standard fit or
+    # interest, so those are properties an admin creates or names; the rest are HubSpot's own.
+    hubspot_fit_property: str = "smarketing_fit"
+    hubspot_interest_property: str = "hubspotscore"
+    hubspot_source_property: str = "hs_analytics_source"
+    hubspot_campaign_property: str = "hs_analytics_source_data_1"
+    hubspot_persona_property: str = "hs_persona"
+    # How long a call to HubSpot may take before it counts as unanswered (and is retried).
+    hubspot_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # How often the catch-up sync reads contacts changed since the last one.
+    hubspot_sync_minutes: int = Field(default=60, ge=5, le=1440)
 
     @field_validator("database_url", "smarketing_local_database")
     @classmethod
@@ -84,6 +104,27 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("hubspot_api_url")
+    @classmethod
+    def _hubspot_url(cls, value: str) -> str:
+        if not value.strip().startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://api.hubapi.com")
+        return value.strip().rstrip("/")
+
+    @field_validator("smarketing_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.strip().startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://smarketing.example.com")
+        return value.strip().rstrip("/")
+
+    @property
+    def hubspot_on(self) -> bool:
+        token = self.hubspot_access_token
+        return token is not None and bool(token.get_secret_value().strip())
 
     @field_validator("smarketing_admins", mode="before")
     @classmethod

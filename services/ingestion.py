@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import IntegrityError
 
 from domain.lead_state import normalize_email
+from services import hubspot_write_back
 from services.context import Services
 from services.lead_events import LeadAssigned, LeadEventIn, UnmatchedOwner, event_payload
 from storage import members, workspace
@@ -128,12 +129,20 @@ def store(services: Services, new_events: Sequence[NewEvent]) -> StoreResult:
     for attempt in (1, 2):
         try:
             with services.db.session() as session:
-                return store_events(
+                result = store_events(
                     session,
                     events=new_events,
                     rules=workspace.rules(session),
                     now=services.clock.now(),
                 )
+                if services.settings.hubspot_on:  # in this transaction: never one without the other
+                    stored = set(result.stored)
+                    hubspot_write_back.queue(
+                        session,
+                        [event for event in new_events if event.event_id in stored],
+                        now=services.clock.now(),
+                    )
+                return result
         except IntegrityError:
             if attempt == 2:
                 raise

@@ -252,3 +252,63 @@ class FollowUp(SQLModel, table=True):
     escalated_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class HubSpotInbox(SQLModel, table=True):
+    """One event of a HubSpot webhook delivery, stored before the delivery is acknowledged and
+    applied afterwards by a worker: once (HubSpot's eventId is unique), in `occurred_at` order
+    per object."""
+
+    __tablename__ = "hubspot_inbox"
+    __table_args__ = (
+        UniqueConstraint("event_id", name="uq_hubspot_inbox_event"),
+        Index("ix_hubspot_inbox_pending", "processed_at", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=64)
+    subscription_type: str = Field(max_length=64)
+    object_id: str = Field(max_length=32)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    event: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str | None = Field(default=None, max_length=500)
+
+
+class HubSpotOutbox(SQLModel, table=True):
+    """One write-back to HubSpot, queued in the transaction that stored its lead event (the
+    event's id is its key: never queued twice) and sent by a job."""
+
+    __tablename__ = "hubspot_outbox"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_hubspot_outbox_key"),
+        Index("ix_hubspot_outbox_status", "status", "next_attempt_at"),
+        Index("ix_hubspot_outbox_contact", "contact_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255)
+    lead_external_id: str = Field(max_length=255)
+    contact_id: str = Field(max_length=32)
+    kind: str = Field(max_length=16)  # call, email, meeting, note, lifecycle, lead_status
+    request: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)  # pending, sent, failed
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    hubspot_id: str | None = Field(default=None, max_length=32)  # the object it created
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class HubSpotState(SQLModel, table=True):
+    """The connector's own marks: last webhook, last sync and its cursor, the pipelines' stages."""
+
+    __tablename__ = "hubspot_state"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=20000)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,7 +1,7 @@
 """The architecture holds (DESIGN §5): arrows point down only, each use case has one home, and
 every module's name says one thing.
 
-    bot/, commands/  →  services/  →  storage/, domain/
+    bot/, commands/  →  services/  →  storage/, domain/, connectors/
             └──────────→ blocks/ ──→ domain/
 """
 
@@ -14,7 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
-PACKAGES = ("domain", "storage", "services", "blocks", "commands", "bot", "local_workspace")
+PACKAGES = (
+    "domain", "storage", "services", "blocks", "commands", "bot", "connectors", "local_workspace"
+)  # fmt: skip
 SLACK_WEB_FRAMEWORKS = {"slack_bolt", "fastapi", "uvicorn", "apscheduler"}
 # What each layer may not import: the project's layers above it, and the frameworks it has no
 # business with.
@@ -27,6 +29,11 @@ FORBIDDEN: dict[str, set[str]] = {
     "services": {"bot", "commands", "blocks", *SLACK_WEB_FRAMEWORKS, "slack_sdk.models"},
     "blocks": {"bot", "commands", "services", "storage", "sqlalchemy", "sqlmodel"},
     "commands": {"bot"},
+    # A connector talks to its system: it knows nothing of the bot, its store or Slack.
+    "connectors": {
+        "bot", "commands", "services", "blocks", "storage", "slack_sdk", "sqlalchemy",
+        "sqlmodel", *SLACK_WEB_FRAMEWORKS,
+    },
 }  # fmt: skip
 CLOCK_READS = {"now", "utcnow", "today"}
 

@@ -1,0 +1,1 @@
+"""HubSpot: its webhook signature, its CRM API, and how its records map to lead events."""
