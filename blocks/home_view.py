@@ -323,6 +323,8 @@ def home_view(home: Home) -> View:
     ]
     if home.unreachable_rep_ids:
         blocks.append(SectionBlock(text=_text(unreachable_text(list(home.unreachable_rep_ids)))))
+    if home.hubspot_trouble:
+        blocks.append(SectionBlock(text=_text(f":warning: {home.hubspot_trouble}")))
     if home.notice:
         blocks.append(SectionBlock(text=_text(home.notice)))
     for part in parts:

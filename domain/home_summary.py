@@ -44,3 +44,4 @@ class Home:
     # For admins: a digest or report Slack refused for good, shown first until one is posted.
     posting_problems: Sequence[PostingProblem] = ()
     unreachable_rep_ids: Sequence[str] = ()  # for admins: reps Slack cannot message
+    hubspot_trouble: str | None = None  # for admins: the HubSpot connector needs someone

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from domain.home_summary import Channels, Home, MyLeads, Scope
 from domain.sla import MarketingSide, SalesSide
+from services import hubspot_sync
 from services.context import Services
 from services.people import RightsUnknown, is_admin
 from services.posting_status import posting_overview
@@ -106,6 +107,11 @@ async def gather_home(
                 notice=notice,
                 posting_problems=problems,
                 unreachable_rep_ids=unreachable,
+                hubspot_trouble=(
+                    hubspot_sync.trouble(session)
+                    if admin and services.settings.hubspot_on
+                    else None
+                ),
             )
 
     return await services.in_thread(read)

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from connectors.hubspot.client import ENGAGEMENTS, HubSpotClient, HubSpotError, Stage, to_ms
 from connectors.hubspot.mapping import (
@@ -501,6 +502,28 @@ def status(services: Services, *, check: bool = True) -> HubSpotStatus:
         property_names=names(settings),
         problem=problem,
     )
+
+
+def trouble(session: Session) -> str | None:
+    """One line for admins' App Home when the connector needs someone, else None (the store
+    alone is read: App Home does not wait on HubSpot)."""
+    counts = hubspot.outbox_counts(session)
+    stuck = hubspot.inbox_stuck(session)
+    if not counts.failed and not stuck:
+        return None
+    parts = []
+    if counts.failed:
+        lead, reason = next(
+            (
+                (row.lead_external_id, row.error or "")
+                for row in hubspot.failed_write_backs(session, limit=1)
+            ),
+            ("", ""),
+        )
+        parts.append(f"{counts.failed} write-back(s) failed (latest {lead}: {reason})")
+    if stuck:
+        parts.append(f"{stuck} webhook event(s) keep failing")
+    return "HubSpot: " + "; ".join(parts) + ". `/smarketing hubspot` for details."
 
 
 def _why(error: HubSpotError) -> str:

@@ -31,6 +31,7 @@ from storage.models import HubSpotOutbox
 logger = logging.getLogger("smarketing.hubspot")
 
 ORIGIN = "hubspot"  # events that came from HubSpot: never written back
+WRITTEN_BACK = "slack"  # what reps did in Slack; a CRM's own events (the API, a CSV) are its own
 HOLD = timedelta(minutes=2)  # how long a claimed write-back is someone's
 
 
@@ -52,7 +53,7 @@ def queue(session: Session, events: Sequence[NewEvent], *, now: datetime) -> Non
     """Queue the write-backs of events just stored, in the caller's transaction."""
     for event in events:
         contact = contact_id(event.lead_external_id)
-        if contact is None or event.origin == ORIGIN:
+        if contact is None or event.origin != WRITTEN_BACK:
             continue
         for suffix, kind, request in _requests(event):
             hubspot.queue_write_back(

@@ -219,6 +219,17 @@ def inbox_waiting(session: Session) -> int:
     )
 
 
+def inbox_stuck(session: Session, *, attempts: int = 3) -> int:
+    """Webhook events tried `attempts` times or more and still not applied."""
+    return int(
+        session.exec(
+            select(func.count())
+            .where(col(HubSpotInbox.processed_at).is_(None))
+            .where(col(HubSpotInbox.attempts) >= attempts)
+        ).one()
+    )
+
+
 def state(session: Session, key: str) -> Any:
     row = session.get(HubSpotState, key)
     return json.loads(row.value) if row else None

@@ -9,7 +9,7 @@ from pydantic import SecretStr
 
 from bot.settings import Settings
 from tests.clock import FakeClock
-from tests.hubspot.emulator import HubSpotEmulator
+from tests.hubspot.emulator import ALL_SCOPES, HubSpotEmulator
 
 TOKEN = "pat-test-token"
 SECRET = "hs-client-secret"
@@ -24,6 +24,7 @@ def hubspot_server() -> Iterator[HubSpotEmulator]:
 @pytest.fixture
 def hubspot(hubspot_server: HubSpotEmulator, clock: FakeClock) -> HubSpotEmulator:
     hubspot_server.reset()
+    hubspot_server.scopes = ALL_SCOPES  # a test may have taken one away
     hubspot_server.clock = clock
     hubspot_server.search_per_second = 5
     return hubspot_server

@@ -17,9 +17,11 @@ from sqlmodel import col, func, select
 from bot.slack_client import create_client
 from connectors.hubspot.client import HubSpotClient
 from services.context import Services
+from services.hubspot_sync import process_inbox
 from services.hubspot_write_back import send_write_backs
 from storage.models import HubSpotInbox, HubSpotOutbox, Lead, LeadEvent
 from tests.app_server import RunningApp, blocks_text, ephemeral_reply, smarketing
+from tests.bot.test_home import open_home
 from tests.hubspot.conftest import SECRET, TOKEN
 from tests.hubspot.emulator import HubSpotEmulator
 
@@ -376,3 +378,103 @@ def test_a_search_past_hubspots_10000_results_starts_again_from_the_last_time_se
     ids = [record.id for record in client.changed_contacts(0, ["email"])]
 
     assert len(ids) == len(set(ids)) == 10_050
+
+
+# ------------------------------------------------------------------ more faults
+
+
+@pytest.mark.parametrize("status", [429, 500])
+def test_hubspot_failing_while_a_delivery_is_applied_waits_and_applies_it_later(
+    app: RunningApp, crm: HubSpotEmulator, status: int
+) -> None:
+    contact = new_contact(crm)
+    crm.fail("GET", f"/crm/v3/objects/contacts/{contact}", status=status, retry_after=20)
+
+    response = crm.deliver(f"{app.url}/hubspot/webhooks", [crm.event("contact.creation", contact)])
+    assert response.status_code == 200  # acknowledged before HubSpot is asked anything
+    deadline = time.monotonic() + 15
+    while not crm.calls_to("GET", "/crm/v3/objects/contacts/") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert lead(app, f"HS-{contact}") is None and waiting(app) == 1
+
+    app.clock.advance(minutes=5)
+    run = asyncio.run(process_inbox(services(app)))
+
+    assert (run.applied, waiting(app)) == (1, 0)
+    row = lead(app, f"HS-{contact}")
+    assert row is not None and row.owner_id == ANA
+
+
+def test_a_500_from_hubspot_on_write_back_is_retried_and_sent_once(
+    app: RunningApp, crm: HubSpotEmulator
+) -> None:
+    contact = hubspot_lead(app, crm)
+    ephemeral_reply(app.command("/lead", f"touch HS-{contact} meeting Demo booked", user_id=ANA))
+    crm.fail("POST", "/crm/v3/objects/meetings", status=500, times=2)
+
+    runs = [send(app)]
+    for _ in range(3):
+        app.clock.advance(minutes=10)
+        runs.append(send(app))
+
+    assert [(run.sent, run.retrying) for run in runs] == [(0, 1), (0, 1), (1, 0), (0, 0)]
+    [meeting] = crm.engagements("meetings", contact)
+    assert meeting["properties"]["hs_meeting_body"] == "Demo booked"
+
+
+def test_a_missing_scope_is_named_to_admins_and_on_their_app_home(
+    app: RunningApp, crm: HubSpotEmulator
+) -> None:
+    contact = hubspot_lead(app, crm)
+    ephemeral_reply(app.command("/lead", f"touch HS-{contact} call", user_id=ANA))
+    crm.scopes = frozenset({"crm.objects.contacts.read", "crm.objects.owners.read"})  # no write
+
+    assert send(app).failed == 1
+    shown = blocks_text(ephemeral_reply(app.command("/smarketing", "hubspot", user_id=ADMIN)))
+
+    assert "MISSING_SCOPES" in shown
+    home = blocks_text(open_home(app, ADMIN))
+    assert f"HubSpot: 1 write-back(s) failed (latest HS-{contact}: HubSpot refused it" in home
+    assert "HubSpot" not in blocks_text(open_home(app, ANA))
+
+
+# ------------------------------------------------------------------ end to end
+
+
+def test_a_lead_from_hubspot_worked_in_slack_and_won_in_hubspot_reads_the_same_everywhere(
+    app: RunningApp, crm: HubSpotEmulator
+) -> None:
+    app.slack.add_channel("C0SMKT", name="smarketing")
+    contact = hubspot_lead(app, crm)  # created and assigned to Ana, Monday 2 November
+    app.clock.set(NOW + timedelta(hours=1))
+    ephemeral_reply(app.command("/lead", f"touch HS-{contact} call First call", user_id=ANA))
+    assert send(app).sent == 1, outbox(app)
+    app.clock.set(NOW + timedelta(days=2))
+    deal = crm.add_deal(
+        {
+            "dealname": "Acme",
+            "amount": "12500",
+            "pipeline": "default",
+            "dealstage": "closedwon",
+            "closedate": "2026-11-04T09:00:00.000Z",
+        },
+        [contact],
+    )
+    deliver(app, crm, crm.event("deal.creation", deal))
+
+    row = lead(app, f"HS-{contact}")
+    assert row is not None
+    assert (row.status, row.touches, row.won_amount) == ("won", 1, Decimal("12500.00"))
+    mine = blocks_text(ephemeral_reply(app.command("/sla-status", "", user_id=ANA)))
+    home = blocks_text(open_home(app, ADMIN))
+    assert "1 won · $12,500" in home, home
+    assert "*Median first touch*\n1 h 5 min" in mine, mine  # the touch logged in Slack
+    # The next Monday's digest covers the week it happened in.
+    app.clock.set(NOW + timedelta(days=7, minutes=5))
+    ephemeral_reply(app.command("/smarketing", "digest <#C0SMKT|smarketing>", user_id=ADMIN))
+    ephemeral_reply(app.command("/smarketing", "digest now", user_id=ADMIN))
+    deadline = time.monotonic() + 15
+    while not app.slack.messages_in("C0SMKT") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    digest = app.slack.messages_in("C0SMKT")[0]
+    assert "$12,500" in blocks_text(digest), blocks_text(digest)
