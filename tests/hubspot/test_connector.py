@@ -478,3 +478,67 @@ def test_a_lead_from_hubspot_worked_in_slack_and_won_in_hubspot_reads_the_same_e
         time.sleep(0.05)
     digest = app.slack.messages_in("C0SMKT")[0]
     assert "$12,500" in blocks_text(digest), blocks_text(digest)
+
+
+def test_a_deal_closed_lost_loses_the_lead_and_nothing_from_hubspot_goes_back(
+    app: RunningApp, crm: HubSpotEmulator
+) -> None:
+    contact = new_contact(crm, lifecyclestage="salesqualifiedlead")
+    deliver(app, crm, crm.event("contact.creation", contact))
+    deal = crm.add_deal(
+        {
+            "dealname": "Acme pilot",
+            "amount": "900",
+            "pipeline": "default",
+            "dealstage": "closedlost",
+            "closedate": "2026-11-02T09:00:00.000Z",
+        },
+        [contact],
+    )
+
+    deliver(
+        app,
+        crm,
+        crm.event(
+            "deal.propertyChange", deal, property_name="dealstage", property_value="closedlost"
+        ),
+    )
+
+    row = lead(app, f"HS-{contact}")
+    assert row is not None
+    assert (row.status, row.lost_reason) == ("lost", "Deal Acme pilot closed lost")
+    assert outbox(app) == []  # accepted and lost in HubSpot: nothing to write back
+
+
+def test_a_mapped_property_changed_in_hubspot_updates_the_lead(
+    app: RunningApp, crm: HubSpotEmulator
+) -> None:
+    contact = hubspot_lead(app, crm)
+    crm.update_contact(contact, {"company": "Acme Group", "smarketing_fit": "low"})
+
+    deliver(
+        app,
+        crm,
+        crm.event(
+            "contact.propertyChange", contact, property_name="company", property_value="Acme Group"
+        ),
+    )
+
+    row = lead(app, f"HS-{contact}")
+    assert row is not None and (row.company, row.fit) == ("Acme Group", 0)
+
+
+def test_an_email_touch_and_a_lost_lead_go_back_as_an_email_and_a_note(
+    app: RunningApp, crm: HubSpotEmulator
+) -> None:
+    contact = hubspot_lead(app, crm)
+    ephemeral_reply(app.command("/lead", f"touch HS-{contact} email Sent the deck", user_id=ANA))
+    ephemeral_reply(app.command("/lead", f"lost HS-{contact} went with a rival", user_id=ANA))
+
+    assert send(app).sent == 2
+
+    [email] = crm.engagements("emails", contact)
+    assert email["properties"]["hs_email_text"] == "Sent the deck"
+    [note] = crm.engagements("notes", contact)
+    assert "Lost in Slack" in str(note["properties"]["hs_note_body"])
+    assert "went with a rival" in str(note["properties"]["hs_note_body"])
