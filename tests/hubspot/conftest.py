@@ -25,6 +25,7 @@ def hubspot_server() -> Iterator[HubSpotEmulator]:
 def hubspot(hubspot_server: HubSpotEmulator, clock: FakeClock) -> HubSpotEmulator:
     hubspot_server.reset()
     hubspot_server.scopes = ALL_SCOPES  # a test may have taken one away
+    hubspot_server.access_token = TOKEN  # or changed the token
     hubspot_server.clock = clock
     hubspot_server.search_per_second = 5
     return hubspot_server

@@ -543,3 +543,14 @@ def test_an_email_touch_and_a_lost_lead_go_back_as_an_email_and_a_note(
     [note] = crm.engagements("notes", contact)
     assert "Lost in Slack" in str(note["properties"]["hs_note_body"])
     assert "went with a rival" in str(note["properties"]["hs_note_body"])
+
+
+def test_admins_read_whether_hubspot_takes_the_token(app: RunningApp, crm: HubSpotEmulator) -> None:
+    connected = blocks_text(ephemeral_reply(app.command("/smarketing", "hubspot", user_id=ADMIN)))
+    crm.access_token = "pat-revoked"  # the private app's token was rotated in HubSpot
+
+    refused = blocks_text(ephemeral_reply(app.command("/smarketing", "hubspot", user_id=ADMIN)))
+
+    assert "HubSpot is connected" in connected
+    assert "fit ← `smarketing_fit`" in connected  # the property mapping
+    assert "HubSpot refuses the token: check HUBSPOT_ACCESS_TOKEN" in refused
