@@ -135,6 +135,11 @@ def lost(lead: Lead) -> Message:
     return done(f"Lost {lead_label(lead)}{reason}. It is closed; no more touches are due.")
 
 
+def assigned(lead: Lead, *, sla: SalesSla, now: datetime) -> Message:
+    next_step = follow_up(lead, sla=sla, now=now)
+    return done(f"Assigned {lead_label(lead)} to <@{lead.owner_id}>. Now {next_step}.")
+
+
 def already_recorded(lead: Lead, *, sla: SalesSla, now: datetime) -> Message:
     return done(
         f"That request was already recorded, so nothing was logged twice. "
@@ -279,4 +284,29 @@ def mine(leads: Sequence[Lead], *, total: int, sla: SalesSla, now: datetime) -> 
     text = f"{heading}: {overdue} overdue among the {len(leads)} shown."
     if more > 0:
         text += f" And {more} more."
+    return Message(text=text, blocks=blocks)
+
+
+def unassigned(leads: Sequence[Lead], *, total: int, now: datetime) -> Message:
+    """`/lead unassigned`: leads in work no rep owns, oldest first, the rest counted."""
+    if total == 0:
+        return done("No lead is waiting for an owner: every lead in work has a rep.")
+    heading = f"Leads without an owner ({total})"
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=heading))]
+    for lead in leads:
+        who = ", ".join(shown(part, 80) for part in (lead.name, lead.company) if part)
+        first = f"*{shown(lead.external_id, 80)}*" + (f" {who}" if who else "")
+        why = (
+            f"owner {shown(lead.owner_email, 80)} is not in Slack"
+            if lead.owner_email
+            else "no owner"
+        )
+        line = f"{first} · {lead.grade} · {why} · created {slack_date(lead.created_at)}"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=line)))
+    more = total - len(leads)
+    footer = "Oldest first. `/lead assign ID @rep` hands one to a rep."
+    if more > 0:
+        footer = f"…and {more} more. " + footer
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
+    text = f"{heading}: the oldest {len(leads)} shown." if more > 0 else f"{heading}."
     return Message(text=text, blocks=blocks)

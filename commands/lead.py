@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from blocks import lead_message as views
 from blocks.message import Message, help_message, problem
-from commands.parsing import ParseError, parse_amount, quoted
+from commands.parsing import ParseError, parse_amount, quoted, user_id_of
 from domain.cadence import SalesSla
 from domain.lead_record import Lead
 from services import lead_changes, lead_reads
@@ -25,6 +25,7 @@ from services.lead_changes import (
     LeadChange,
     Result,
 )
+from services.people import RightsUnknown, may_assign
 
 COMMAND = "/lead"
 EXAMPLE = "/lead touch L-1001 call"
@@ -36,6 +37,8 @@ EXAMPLES = {
     "lost": "/lead lost L-1001 chose a competitor",
     "show": "/lead L-1001",
     "mine": "/lead mine",
+    "assign": "/lead assign L-1001 @ana",
+    "unassigned": "/lead unassigned",
 }
 HELP_LINES = [
     "`/lead touch ID [call|email|meeting|social] [note]` — log a touch (a call unless you say).",
@@ -43,9 +46,11 @@ HELP_LINES = [
     "`/lead lost ID [REASON]` — tell marketing what became of a lead.",
     "`/lead ID` — one lead: its fields, touches against the SLA, next touch due, latest events.",
     "`/lead mine` — your open leads, most overdue first.",
+    "`/lead unassigned` · `/lead assign ID @rep` — leads no rep owns, and handing one to a rep "
+    "(managers and admins).",
 ]
 CHANGES = ACTIONS
-SUBCOMMANDS = (*CHANGES, "mine", "help")
+SUBCOMMANDS = (*CHANGES, "mine", "unassigned", "help")
 HELP_WORDS = {"help", "?", "-h", "--help"}
 # lead.won keeps 16 digits with cents (Numeric(16, 2)).
 MAX_WON = Decimal(10) ** 14
@@ -85,10 +90,10 @@ def parse(text: str) -> LeadRequest:
     action = word.lower()
     if not word or action in HELP_WORDS:
         return LeadRequest(action="help")
-    if action == "mine":
+    if action in {"mine", "unassigned"}:
         if rest:
-            raise LeadProblem("`/lead mine` takes nothing after it", example=EXAMPLES["mine"])
-        return LeadRequest(action="mine")
+            raise LeadProblem(f"`/lead {action}` takes nothing after it", example=EXAMPLES[action])
+        return LeadRequest(action=action)
     if action not in CHANGES:
         if rest:
             raise LeadProblem(
@@ -115,6 +120,8 @@ def parse(text: str) -> LeadRequest:
         return LeadRequest(action=action, external_id=external_id, reason=_reason(rest, action))
     if action == "won":
         return LeadRequest(action=action, external_id=external_id, amount=_won_amount(rest))
+    if action == "assign":
+        return LeadRequest(action=action, external_id=external_id, owner_id=_assignee(rest))
     return LeadRequest(
         action=action, external_id=external_id, reason=_reason(rest, action) if rest else None
     )
@@ -133,6 +140,16 @@ def _touch(external_id: str, rest: str) -> LeadRequest:
             example=EXAMPLES["touch"],
         )
     return LeadRequest(action="touch", external_id=external_id, channel=channel, note=note)
+
+
+def _assignee(text: str) -> str:
+    tokens = text.split()
+    if len(tokens) != 1:
+        raise LeadProblem("Name the one rep the lead goes to", example=EXAMPLES["assign"])
+    try:
+        return user_id_of(tokens[0])
+    except ParseError as error:
+        raise LeadProblem(str(error), example=EXAMPLES["assign"]) from None
 
 
 def _reason(text: str, action: str) -> str:
@@ -193,6 +210,25 @@ async def mine(services: Services, user_id: str) -> Message:
     return views.mine(found.leads, total=found.total, sla=found.sla, now=services.clock.now())
 
 
+async def unassigned(services: Services, user_id: str) -> Message:
+    try:
+        allowed = await may_assign(services, user_id)
+    except RightsUnknown as error:
+        return problem(
+            f"Slack did not say who you are ({error}), so the queue is not shown; try again "
+            "shortly",
+            example=EXAMPLES["unassigned"],
+        )
+    if not allowed:
+        return problem(
+            "Only managers and admins see the unassigned queue and hand leads out; "
+            "your own leads are in `/lead mine`",
+            example=EXAMPLES["mine"],
+        )
+    found = await lead_reads.unassigned(services, shown=views.MINE_SHOWN)
+    return views.unassigned(found.leads, total=found.total, now=services.clock.now())
+
+
 async def change(
     services: Services, request: LeadRequest, *, user_id: str, trigger_id: str
 ) -> Message:
@@ -213,6 +249,11 @@ async def change(
                 f"Slack did not say who you are ({outcome.detail}), so nothing was changed; "
                 "try again shortly",
                 example=request.example,
+            )
+        case Result.NOT_ALLOWED if request.action == "assign":
+            return problem(
+                "Only managers and admins hand leads to reps; nothing was assigned",
+                example=EXAMPLES["mine"],
             )
         case Result.NOT_ALLOWED:
             whose = f"<@{lead.owner_id}>'s lead" if lead.owner_id else "not assigned to you"
@@ -240,6 +281,8 @@ def _changed(request: LeadRequest, lead: Lead, *, sla: SalesSla, now: datetime) 
         return views.rejected(lead)
     if request.action == "won":
         return views.won(lead)
+    if request.action == "assign":
+        return views.assigned(lead, sla=sla, now=now)
     return views.lost(lead)
 
 
@@ -253,6 +296,8 @@ async def answer(services: Services, *, text: str, user_id: str, trigger_id: str
         return help_message("What /lead does", HELP_LINES, example=EXAMPLES["touch"])
     if request.action == "mine":
         return await mine(services, user_id)
+    if request.action == "unassigned":
+        return await unassigned(services, user_id)
     if request.action == "show":
         return await show(services, request)
     return await change(services, request, user_id=user_id, trigger_id=trigger_id)

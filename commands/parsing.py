@@ -103,3 +103,17 @@ def parse_period(words: list[str]) -> Period:
     raise ParseError(
         f"period {quoted(' '.join(words))} is not one of `per year`, `per quarter`, `per month`"
     )
+
+
+# `<@U123ABC>` or `<@U123ABC|name>` as Slack escapes a mention, or a bare user id. Ids are
+# kept short enough that "manager of <@ID>" fits the change history's 64 characters.
+_MENTION = re.compile(r"^<@(?P<id>[UW][A-Z0-9]{1,49})(?:\|[^>]*)?>$", re.ASCII)
+_USER_ID = re.compile(r"^@?(?P<id>[UW][A-Z0-9]{1,49})$", re.ASCII)
+
+
+def user_id_of(token: str) -> str:
+    """The Slack user a mention (or a bare id) names; a ParseError for anything else."""
+    match = _MENTION.match(token) or _USER_ID.match(token)
+    if match is None:
+        raise ParseError(f"{quoted(token)} is not a Slack user: pick people from the @ menu")
+    return match["id"]

@@ -13,18 +13,12 @@ from blocks.settings_message import (
     unchanged_message,
 )
 from commands.admin_only import refusal
-from commands.parsing import ParseError, problem_from, quoted
+from commands.parsing import ParseError, problem_from, quoted, user_id_of
 from services import settings_changes
 from services.context import Services
 from services.people import RightsUnknown, slack_user
 
 NO_ONE = {"none", "nobody", "no-one", "noone", "-"}
-
-
-# `<@U123ABC>` or `<@U123ABC|name>` as Slack escapes a mention, or a bare user id. Ids are
-# kept short enough that "manager of <@ID>" fits the change history's 64 characters.
-_MENTION = re.compile(r"^<@(?P<id>[UW][A-Z0-9]{1,49})(?:\|[^>]*)?>$", re.ASCII)
-_USER_ID = re.compile(r"^@?(?P<id>[UW][A-Z0-9]{1,49})$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -33,27 +27,20 @@ class ManagerRequest:
     manager_id: str | None  # None clears the rep's manager
 
 
-def _user_id(token: str) -> str:
-    match = _MENTION.match(token) or _USER_ID.match(token)
-    if match is None:
-        raise ParseError(f"{quoted(token)} is not a Slack user: pick people from the @ menu")
-    return match["id"]
-
-
 def parse_manager(text: str) -> ManagerRequest:
     """`<@U1|ana> <@U2|mia>`, `U1 U2`, `<@U1> none`; a ParseError says what to fix."""
     tokens = re.findall(r"<[^>]*>|\S+", text)
     if not tokens:
         raise ParseError("name the rep and their manager")
     if len(tokens) == 1:
-        _user_id(tokens[0])  # a mistyped rep is the first thing to fix
+        user_id_of(tokens[0])  # a mistyped rep is the first thing to fix
         raise ParseError("name the rep's manager too, or `none` to clear it")
     if len(tokens) > 2:
         raise ParseError("give just two people: the rep, then their manager")
-    rep_id = _user_id(tokens[0])
+    rep_id = user_id_of(tokens[0])
     if tokens[1].lower() in NO_ONE:
         return ManagerRequest(rep_id=rep_id, manager_id=None)
-    manager_id = _user_id(tokens[1])
+    manager_id = user_id_of(tokens[1])
     if manager_id == rep_id:
         raise ParseError("a rep cannot be their own manager")
     return ManagerRequest(rep_id=rep_id, manager_id=manager_id)

@@ -1,5 +1,5 @@
-"""What people do to a lead from Slack — log a touch, accept, reject, won, lost — written once
-for every entry point (`/lead`, App Home's button, a nudge's buttons and modal).
+"""What people do to a lead from Slack — log a touch, accept, reject, won, lost, assign —
+written once for every entry point (`/lead`, App Home's button, a nudge's buttons and modal).
 
 A change is found, checked and stored in one order: the lead must exist; the person must be its
 owner, a manager or an admin (asked of Slack each time); a change already stored under its
@@ -27,20 +27,22 @@ from services.context import Services
 from services.ingestion import ingest
 from services.lead_events import (
     LeadAccepted,
+    LeadAssigned,
     LeadEventIn,
     LeadLost,
     LeadRef,
     LeadRejected,
     LeadTouched,
     LeadWon,
+    Owner,
 )
-from services.people import RightsUnknown, may_act_on_lead
+from services.people import RightsUnknown, may_act_on_lead, may_assign, slack_user
 from storage import leads, workspace
 from storage.models import Lead
 
 Channel = Literal["call", "email", "meeting", "social"]
 CHANNELS: tuple[Channel, ...] = ("call", "email", "meeting", "social")
-ACTIONS = ("touch", "accept", "reject", "won", "lost")
+ACTIONS = ("touch", "accept", "reject", "won", "lost", "assign")
 MAX_NOTE = 1_000
 MAX_REASON = 500
 _EVENT_ID_MAX = 255  # lead_event.event_id
@@ -56,6 +58,7 @@ class LeadChange:
     note: str | None = None
     reason: str | None = None
     amount: Decimal | None = None
+    owner_id: str | None = None  # assign: the rep the lead goes to
 
 
 def refused(action: str, lead: Lead) -> Refusal | None:
@@ -142,6 +145,14 @@ def event_for(change: LeadChange, *, event_id: str, now: datetime) -> LeadEventI
         return LeadWon(
             id=event_id, type="lead.won", occurred_at=now, lead=lead, amount=change.amount
         )
+    if change.action == "assign" and change.owner_id is not None:
+        return LeadAssigned(
+            id=event_id,
+            type="lead.assigned",
+            occurred_at=now,
+            lead=lead,
+            owner=Owner(slack_user_id=change.owner_id),
+        )
     if change.action == "lost":
         return LeadLost(
             id=event_id, type="lead.lost", occurred_at=now, lead=lead, reason=change.reason
@@ -187,7 +198,11 @@ async def check(
     if lead is None:
         return Outcome(Result.NO_SUCH_LEAD, None, sla)
     try:
-        allowed = await may_act_on_lead(services, actor_id, lead.owner_id)
+        allowed = (
+            await may_assign(services, actor_id)
+            if action == "assign"
+            else await may_act_on_lead(services, actor_id, lead.owner_id)
+        )
     except RightsUnknown as error:
         return Outcome(Result.RIGHTS_UNKNOWN, lead, sla, detail=str(error))
     if not allowed:
@@ -222,6 +237,11 @@ async def apply(
         return checked
     if touches_shown is not None and lead.touches != touches_shown:
         return Outcome(Result.MOVED_ON, lead, checked.sla)
+    if change.action == "assign":
+        problem = await _assignee_problem(services, change.owner_id, lead)
+        if problem is not None:
+            result, detail = problem
+            return Outcome(result, lead, checked.sla, detail=detail)
     stored_as = event_id(lead)
     now = services.clock.now()
     try:
@@ -235,3 +255,21 @@ async def apply(
     if stored_as in ingested.result.duplicates:  # a press that came in at the same moment
         return Outcome(Result.ALREADY_STORED, after.lead, after.sla)
     return Outcome(Result.DONE, after.lead, after.sla)
+
+
+async def _assignee_problem(
+    services: Services, owner_id: str | None, lead: Lead
+) -> tuple[Result, str] | None:
+    """Why the lead cannot go to `owner_id`: not a person in the workspace, or theirs already
+    (assigning again would restart its SLA window)."""
+    if owner_id is None:
+        return Result.INVALID, "name the rep it goes to"
+    if owner_id == lead.owner_id:
+        return Result.INVALID, f"it is <@{owner_id}>'s lead already"
+    try:
+        person = await slack_user(services, owner_id)
+    except RightsUnknown as error:
+        return Result.RIGHTS_UNKNOWN, str(error)
+    if person is None or person.deleted or person.bot:
+        return Result.INVALID, f"<@{owner_id}> is not a person in this workspace"
+    return None

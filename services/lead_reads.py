@@ -53,3 +53,14 @@ async def open_leads(services: Services, owner_id: str, *, shown: int) -> OpenLe
             return OpenLeads(found.shown, found.total, workspace.sales_sla(session))
 
     return await services.in_thread(read)
+
+
+async def unassigned(services: Services, *, shown: int) -> OpenLeads:
+    """The unassigned queue (managers and admins see it; the caller checks)."""
+
+    def read() -> OpenLeads:
+        with services.db.session() as session:
+            found = leads.unassigned_leads(session, limit=shown)
+            return OpenLeads(found.shown, found.total, workspace.sales_sla(session))
+
+    return await services.in_thread(read)

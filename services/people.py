@@ -98,6 +98,12 @@ async def may_act_on_lead(services: Services, user_id: str, owner_id: str | None
     return await is_manager(services, user_id) or await is_admin(services, user_id)
 
 
+async def may_assign(services: Services, user_id: str) -> bool:
+    """Who hands leads to reps: a manager or an admin; a rep does not (DESIGN §2, "Unassigned
+    leads are visible")."""
+    return await is_manager(services, user_id) or await is_admin(services, user_id)
+
+
 def zone_named(name: str | None) -> ZoneInfo | None:
     """The time zone Slack named for a person, or None for none or a name Python lacks."""
     try:

@@ -112,3 +112,30 @@ def due_leads_of(
         return shown, len(shown)
     total = session.exec(select(func.count()).select_from(Lead).where(*worked)).one()
     return shown, int(total)
+
+
+def unassigned_leads(session: Session, *, limit: int = 20) -> OpenLeads:
+    """Leads in work that no rep owns (no owner, or an owner e-mail no Slack user has), oldest
+    first; duplicates left out (their original is worked). Read per status along
+    ix_lead_unassigned, so at most `limit` of each are read however many wait."""
+    waiting = (col(Lead.owner_id).is_(None), col(Lead.duplicate_of).is_(None))
+    shown: list[Lead] = []
+    for status in WORKED_STATUSES:
+        shown.extend(
+            session.exec(
+                select(Lead)
+                .where(col(Lead.status) == status, *waiting)
+                .order_by(col(Lead.created_at), col(Lead.external_id))
+                .limit(limit)
+            ).all()
+        )
+    shown.sort(key=lambda lead: (lead.created_at, lead.external_id))
+    del shown[limit:]
+    if len(shown) < limit:
+        return OpenLeads(shown=shown, total=len(shown))
+    total = session.exec(
+        select(func.count())
+        .select_from(Lead)
+        .where(col(Lead.status).in_(WORKED_STATUSES), *waiting)
+    ).one()
+    return OpenLeads(shown=shown, total=int(total))

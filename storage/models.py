@@ -75,6 +75,8 @@ class Lead(SQLModel, table=True):
             "ix_lead_status_owner", "status", "owner_id", "next_touch_due", "assigned_at", "grade"
         ),
         Index("ix_lead_status_accepted", "status", "accepted_at"),
+        # /lead unassigned: leads in work nobody owns, oldest first.
+        Index("ix_lead_unassigned", "status", "owner_id", "created_at"),
         Index("ix_lead_email_created", "email_normalized", "created_at"),
     )
 
