@@ -269,21 +269,37 @@ def mine(leads: Sequence[Lead], *, total: int, sla: SalesSla, now: datetime) -> 
         return done(line)
     overdue = sum(1 for lead in leads if is_overdue(next_due=lead.next_touch_due, now=now))
     heading = f"Your open leads ({total})"
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=heading))]
-    for lead in leads:
-        who = ", ".join(shown(part, 80) for part in (lead.name, lead.company) if part)
-        first = f"*{shown(lead.external_id, 80)}*" + (f" {who}" if who else "")
-        detail = f"{lead.grade} · {lead.status} · {lead.touches} of {sla.touches} touches"
-        line = f"{first} · {detail}\n{marker(lead, now=now)}{follow_up(lead, sla=sla, now=now)}"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=line)))
+    lines = [
+        f"{_first(lead)} · {lead.grade} · {lead.status} · {lead.touches} of {sla.touches} "
+        f"touches\n{marker(lead, now=now)}{follow_up(lead, sla=sla, now=now)}"
+        for lead in leads
+    ]
     more = total - len(leads)
-    footer = "Most overdue first. `/lead ID` shows one lead's timeline."
-    if more > 0:
-        footer = f"…and {more} more. " + footer
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     text = f"{heading}: {overdue} overdue among the {len(leads)} shown."
     if more > 0:
         text += f" And {more} more."
+    footer = "Most overdue first. `/lead ID` shows one lead's timeline."
+    return _listing(heading, lines, more=more, footer=footer, text=text)
+
+
+def _why_unowned(lead: Lead) -> str:
+    if lead.owner_email:
+        return f"owner {shown(lead.owner_email, 80)} is not in Slack"
+    return "no owner"
+
+
+def _first(lead: Lead) -> str:
+    """A listed lead's id in bold, with its person and company."""
+    who = ", ".join(shown(part, 80) for part in (lead.name, lead.company) if part)
+    return f"*{shown(lead.external_id, 80)}*" + (f" {who}" if who else "")
+
+
+def _listing(heading: str, lines: list[str], *, more: int, footer: str, text: str) -> Message:
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=heading))]
+    blocks.extend(SectionBlock(text=MarkdownTextObject(text=line)) for line in lines)
+    if more > 0:
+        footer = f"…and {more} more. " + footer
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     return Message(text=text, blocks=blocks)
 
 
@@ -292,21 +308,12 @@ def unassigned(leads: Sequence[Lead], *, total: int, now: datetime) -> Message:
     if total == 0:
         return done("No lead is waiting for an owner: every lead in work has a rep.")
     heading = f"Leads without an owner ({total})"
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=heading))]
-    for lead in leads:
-        who = ", ".join(shown(part, 80) for part in (lead.name, lead.company) if part)
-        first = f"*{shown(lead.external_id, 80)}*" + (f" {who}" if who else "")
-        why = (
-            f"owner {shown(lead.owner_email, 80)} is not in Slack"
-            if lead.owner_email
-            else "no owner"
-        )
-        line = f"{first} · {lead.grade} · {why} · created {slack_date(lead.created_at)}"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=line)))
+    lines = [
+        f"{_first(lead)} · {lead.grade} · {_why_unowned(lead)} · created "
+        f"{slack_date(lead.created_at)}"
+        for lead in leads
+    ]
     more = total - len(leads)
-    footer = "Oldest first. `/lead assign ID @rep` hands one to a rep."
-    if more > 0:
-        footer = f"…and {more} more. " + footer
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     text = f"{heading}: the oldest {len(leads)} shown." if more > 0 else f"{heading}."
-    return Message(text=text, blocks=blocks)
+    footer = "Oldest first. `/lead assign ID @rep` hands one to a rep."
+    return _listing(heading, lines, more=more, footer=footer, text=text)
