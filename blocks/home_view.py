@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     PlainTextObject,
     SectionBlock,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -35,6 +36,8 @@ from domain.sla import MarketingSide, OverdueLead, SalesCounts, SalesSide
 
 LOG_TOUCH = "home_log_touch"
 SLA_DETAILS = "home_sla_details"
+ASSIGN_LEAD = "home_assign_lead"
+_ASSIGN_BLOCK = "assign|"  # + the lead's id: which lead a chosen rep gets
 SCOPES: tuple[Scope, ...] = ("me", "team", "marketing")
 
 LEADS_SHOWN = 10  # overdue leads, and leads due next, each
@@ -265,6 +268,32 @@ def my_blocks(mine: MyLeads) -> list[Block]:
     return blocks
 
 
+def unassigned_blocks(leads: Sequence[Lead], *, total: int) -> list[Block]:
+    """For managers and admins: the oldest leads nobody owns, each with a rep picker."""
+    blocks: list[Block] = [_header(f"Leads without an owner ({total:,})")]
+    for lead in leads:
+        who = ", ".join(shown(part, _ID_MAX) for part in (lead.name, lead.company) if part)
+        line = f"*{shown(lead.external_id, _ID_MAX)}*" + (f" {who}" if who else "")
+        line += f" · {lead.grade} · created {slack_date(lead.created_at)}"
+        blocks.append(
+            SectionBlock(
+                block_id=(_ASSIGN_BLOCK + lead.external_id)[:255],
+                text=_text(line),
+                accessory=UserSelectElement(
+                    action_id=ASSIGN_LEAD, placeholder=PlainTextObject(text="Assign to…")
+                ),
+            )
+        )
+    blocks.extend(_more(total - len(leads), "/lead unassigned"))
+    return blocks
+
+
+def assigned_lead_id(block_id: str) -> str | None:
+    """The lead a rep picker on the Home stands for, or None for a block the Home never drew."""
+    lead_id = block_id.removeprefix(_ASSIGN_BLOCK)
+    return lead_id if lead_id != block_id and lead_id else None
+
+
 def team_blocks(team: SalesSide) -> list[Block]:
     reps = team.per_rep[:REPS_SHOWN]
     blocks: list[Block] = [
@@ -316,6 +345,8 @@ def home_view(home: Home) -> View:
         parts.append(my_blocks(home.mine))
     if home.team is not None:
         parts.append(team_blocks(home.team))
+    if home.unassigned_total:
+        parts.append(unassigned_blocks(home.unassigned, total=home.unassigned_total))
     if home.marketing is not None:
         parts.append(marketing_blocks(home.marketing, home.channels))
     blocks: list[Block] = [

@@ -45,3 +45,6 @@ class Home:
     posting_problems: Sequence[PostingProblem] = ()
     unreachable_rep_ids: Sequence[str] = ()  # for admins: reps Slack cannot message
     hubspot_trouble: str | None = None  # for admins: the HubSpot connector needs someone
+    # For managers and admins: the oldest leads in work no rep owns, and how many there are.
+    unassigned: Sequence[Lead] = ()
+    unassigned_total: int = 0

@@ -20,6 +20,7 @@ from services.sla_report import build_report
 from storage import follow_up_records, leads, members, reports
 
 logger = logging.getLogger("smarketing.home")
+UNASSIGNED_SHOWN = 5  # the oldest leads without an owner on a manager's or admin's Home
 
 
 async def _admin(services: Services, user_id: str) -> bool:
@@ -90,6 +91,9 @@ async def gather_home(
     def read() -> Home:
         with services.db.session() as session:
             team = members.team_of(session, user_id)
+            queue = (
+                leads.unassigned_leads(session, limit=UNASSIGNED_SHOWN) if team or admin else None
+            )
             mine = _my_leads(session, user_id=user_id, now=now, tz=tz, limit=limit)
             marketing, channels = _marketing(session, now=now, tz=tz) if admin else (None, None)
             problems = posting_overview(session, services.settings).problems if admin else []
@@ -107,6 +111,8 @@ async def gather_home(
                 notice=notice,
                 posting_problems=problems,
                 unreachable_rep_ids=unreachable,
+                unassigned=queue.shown if queue else (),
+                unassigned_total=queue.total if queue else 0,
                 hubspot_trouble=(
                     hubspot_sync.trouble(session)
                     if admin and services.settings.hubspot_on

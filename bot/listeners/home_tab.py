@@ -86,6 +86,38 @@ async def log_touch(services: Services, *, user_id: str, value: str) -> str:
     return ":white_check_mark: " + touch_logged(lead, sla=sla, now=services.clock.now()).text
 
 
+# ---------------------------------------------------------------- "Assign to…"
+
+
+async def assign_lead(
+    services: Services, *, user_id: str, external_id: str, owner_id: str, action_ts: str
+) -> str:
+    """Give a lead to the rep picked on the Home, once (Slack's retry names the same pick)."""
+    outcome = await lead_changes.apply(
+        services,
+        LeadChange(action="assign", external_id=external_id, owner_id=owner_id),
+        actor_id=user_id,
+        event_id=lambda lead: f"slack:home:{lead.external_id}:assign:{owner_id}:{action_ts}",
+    )
+    lead = outcome.lead
+    if lead is None:
+        return f":warning: No lead has the id *{shown(external_id, 80)}*; nothing was assigned."
+    label = lead_label(lead)
+    match outcome.result:
+        case Result.DONE | Result.ALREADY_STORED:
+            return f":white_check_mark: {label} is now <@{lead.owner_id}>'s."
+        case Result.RIGHTS_UNKNOWN:
+            return (
+                f":warning: Slack did not say who you are ({outcome.detail}), so {label} was "
+                "not assigned; try again shortly."
+            )
+        case Result.NOT_ALLOWED:
+            return ":no_entry: Only managers and admins hand leads to reps; nothing was assigned."
+        case Result.REFUSED if outcome.refusal is not None:
+            return f":no_entry: {refusal_text(outcome.refusal, lead)}. Nothing was assigned."
+    return f":warning: {label} was not assigned: {outcome.detail}."
+
+
 # ---------------------------------------------------------------- "Open SLA details"
 
 
@@ -134,6 +166,27 @@ def register(app: AsyncApp, services: Services) -> None:
 
         await _logged("SLA details", work())
 
+    async def assign_picked(body: dict[str, Any], action: dict[str, Any]) -> None:
+        user_id = body["user"]["id"]
+        external_id = views.assigned_lead_id(action.get("block_id") or "")
+        picked = action.get("selected_user")
+
+        async def work() -> None:
+            if external_id is None or not picked:
+                notice = ":warning: That picker is not one this Home makes; nothing was assigned."
+            else:
+                notice = await assign_lead(
+                    services,
+                    user_id=user_id,
+                    external_id=external_id,
+                    owner_id=picked,
+                    action_ts=str(action.get("action_ts") or ""),
+                )
+            await publish_home(services, user_id, notice=notice)
+
+        await _logged("assign a lead", work())
+
     app.event("app_home_opened")(ack=ack_at_once, lazy=[publish_on_open])
+    app.action(views.ASSIGN_LEAD)(ack=ack_at_once, lazy=[assign_picked])
     app.action(views.LOG_TOUCH)(ack=ack_at_once, lazy=[log_touch_clicked])
     app.action(views.SLA_DETAILS)(ack=ack_at_once, lazy=[sla_details_clicked])

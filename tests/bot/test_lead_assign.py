@@ -4,11 +4,16 @@ see the leads nobody owns and hand them to reps; reps cannot; every refusal stor
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlmodel import select
 
+from blocks.home_view import ASSIGN_LEAD
 from storage import members
-from tests.app_server import RunningApp
+from storage.models import LeadEvent
+from tests.app_server import RunningApp, blocks_text
+from tests.bot.test_home import click_payload, open_home, press
 from tests.bot.test_lead_command import ASSIGNED, add_lead, lead, lead_row, slack_date, stored
 from tests.events import assigned, post_events
 
@@ -105,3 +110,56 @@ def test_a_closed_lead_is_not_assigned(team: RunningApp) -> None:
 
     assert "a closed lead takes no more" in reply["text"]
     assert stored(team, "L-5") == before
+
+
+def pick(user_id: str, lead_id: str, rep: str, *, action_ts: str) -> dict[str, Any]:
+    """A block_actions payload as Slack sends it when someone picks a rep in App Home."""
+    payload = click_payload(user_id, ASSIGN_LEAD, "", action_ts=action_ts)
+    payload["actions"] = [
+        {
+            "type": "users_select",
+            "action_id": ASSIGN_LEAD,
+            "block_id": f"assign|{lead_id}",
+            "selected_user": rep,
+            "action_ts": action_ts,
+        }
+    ]
+    return payload
+
+
+def test_a_manager_assigns_from_app_home_once_and_reps_see_no_queue(team: RunningApp) -> None:
+    queue(team)
+
+    home = open_home(team, MANAGER)
+    shown = blocks_text(home)
+    assert "Leads without an owner (3)" in shown
+    pickers = [b for b in home["blocks"] if b.get("accessory", {}).get("type") == "users_select"]
+    assert [b["block_id"] for b in pickers] == ["assign|L-1", "assign|L-2", "assign|L-3"]
+    assert "Leads without an owner" not in blocks_text(open_home(team, REP))
+
+    after = press(team, pick(MANAGER, "L-1", REP, action_ts="1700000000.000100"))
+    again = press(team, pick(MANAGER, "L-1", REP, action_ts="1700000000.000100"))  # Slack retries
+
+    assert f"*L-1* (Acme) is now <@{REP}>'s." in blocks_text(after)
+    assert "Leads without an owner (2)" in blocks_text(after)
+    assert f"is now <@{REP}>'s." in blocks_text(again)
+    assert lead_row(team, "L-1").owner_id == REP
+    with team.db.session() as session:
+        assignments = session.exec(
+            select(LeadEvent).where(
+                LeadEvent.lead_external_id == "L-1", LeadEvent.type == "lead.assigned"
+            )
+        ).all()
+    assert len(assignments) == 1
+
+
+def test_a_rep_picking_on_a_stale_home_assigns_nothing(team: RunningApp) -> None:
+    queue(team)
+    before = stored(team, "L-1")
+
+    after = press(team, pick(REP, "L-1", REP, action_ts="1700000000.000200"))
+
+    assert "Only managers and admins hand leads to reps; nothing was assigned." in blocks_text(
+        after
+    )
+    assert stored(team, "L-1") == before
