@@ -206,6 +206,12 @@ def action_line(action: Action, style: _Style, cadence: Cadence) -> str:
     if kind is ActionKind.REP_OVERDUE:
         leads = "lead" if action.value == 1 else "leads"
         return f"{style.rep(action.subject)}: follow up {action.value:,} overdue {leads}."
+    if kind is ActionKind.UNASSIGNED_LEADS:
+        leads = "lead has" if action.value == 1 else "leads have"
+        return (
+            f"Managers: {action.value:,} {leads} no owner; hand them to reps "
+            "(`/lead unassigned`)."
+        )
     if kind is ActionKind.LOW_COMPLIANCE:
         return (
             f"Sales: compliance under {action.target}% ({action.value}%); work the overdue "

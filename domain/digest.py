@@ -117,6 +117,7 @@ class PeriodFigures:
     rejection_reasons: Mapping[str, int] = field(default_factory=dict)  # reason → leads
     duplicates: int = 0
     incomplete: int = 0
+    unassigned: int = 0  # leads in work no rep owns, as they stand at the period's end
     point_in_time: bool = True
 
     @property
@@ -191,6 +192,7 @@ class ActionKind(StrEnum):
     MARKETING_BEHIND = "marketing_behind"  # fewer sales-ready leads than committed
     LEADS_BELOW_FUNNEL = "leads_below_funnel"  # fewer leads than the revenue target needs
     REP_OVERDUE = "rep_overdue"  # a rep among those with the most overdue leads
+    UNASSIGNED_LEADS = "unassigned_leads"  # leads in work that no rep owns
     LOW_COMPLIANCE = "low_compliance"
     CAMPAIGN_REJECTED = "campaign_rejected"  # sales rejects most of a campaign's leads
     INCOMPLETE_LEADS = "incomplete_leads"  # many new leads lack fit or interest
@@ -240,6 +242,7 @@ class Digest:
     duplicates: Change[int]
     incomplete: Change[int]
     actions: list[Action]
+    unassigned: int = 0  # leads in work no rep owns, now
 
     @property
     def marketing_behind_by(self) -> int:
@@ -313,6 +316,7 @@ def build_digest(
         duplicates=change("duplicates", up_is_good=False),
         incomplete=change("incomplete", up_is_good=False),
         actions=[],
+        unassigned=this.unassigned,
     )
     if digest.empty:
         return digest
@@ -363,6 +367,8 @@ def _with_actions(digest: Digest, period: PeriodFigures) -> Digest:
         Action(ActionKind.REP_OVERDUE, rep.overdue.value or 0, subject=rep.rep_id)
         for rep in digest.overdue_by_rep[:OVERDUE_REPS_IN_ACTIONS]
     )
+    if period.unassigned:
+        actions.append(Action(ActionKind.UNASSIGNED_LEADS, period.unassigned))
     if period.compliance is not None and period.compliance < COMPLIANCE_TO_FLAG:
         # value/target in percent, rounded down: 79.9% is below an 80% floor and must not read 80
         percent = math.floor(period.compliance * 100)

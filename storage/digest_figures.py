@@ -27,7 +27,7 @@ from domain.closed_loop import Group
 from domain.digest import Breakdown, PeriodFigures
 from domain.grading import Grade
 from domain.sla import team_total
-from storage import reports, sla_counts
+from storage import leads, reports, sla_counts
 from storage.models import Lead
 
 # The row of a breakdown for the leads that came without a source, campaign or persona.
@@ -92,6 +92,7 @@ def period_figures(
         rejection_reasons={reason.reason: reason.count for reason in report.rejection_reasons},
         duplicates=total.duplicates,
         incomplete=total.incomplete,
+        unassigned=leads.unassigned_count(session) if now is not None else 0,
         point_in_time=now is not None,
     )
 

@@ -133,9 +133,19 @@ def unassigned_leads(session: Session, *, limit: int = 20) -> OpenLeads:
     del shown[limit:]
     if len(shown) < limit:
         return OpenLeads(shown=shown, total=len(shown))
-    total = session.exec(
-        select(func.count())
-        .select_from(Lead)
-        .where(col(Lead.status).in_(WORKED_STATUSES), *waiting)
-    ).one()
-    return OpenLeads(shown=shown, total=int(total))
+    return OpenLeads(shown=shown, total=unassigned_count(session))
+
+
+def unassigned_count(session: Session) -> int:
+    """How many leads in work no rep owns (duplicates aside), counted along ix_lead_unassigned."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Lead)
+            .where(
+                col(Lead.status).in_(WORKED_STATUSES),
+                col(Lead.owner_id).is_(None),
+                col(Lead.duplicate_of).is_(None),
+            )
+        ).one()
+    )

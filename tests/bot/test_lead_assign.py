@@ -3,6 +3,7 @@ see the leads nobody owns and hand them to reps; reps cannot; every refusal stor
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -163,3 +164,17 @@ def test_a_rep_picking_on_a_stale_home_assigns_nothing(team: RunningApp) -> None
         after
     )
     assert stored(team, "L-1") == before
+
+
+def test_the_digest_asks_managers_to_hand_out_the_leads_nobody_owns(team: RunningApp) -> None:
+    queue(team)
+    team.slack.add_channel("C0SMKT", name="smarketing")
+    team.command("/smarketing", "digest <#C0SMKT|smarketing>", user_id=ADMIN)
+
+    team.command("/smarketing", "digest now", user_id=ADMIN)
+
+    deadline = time.monotonic() + 15
+    while not team.slack.messages_in("C0SMKT") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    digest = blocks_text(team.slack.messages_in("C0SMKT")[0])
+    assert "Managers: 3 leads have no owner; hand them to reps (`/lead unassigned`)." in digest

@@ -343,9 +343,23 @@ def expected_at_now(plan: list[PlannedLead]) -> dict[str, Any]:
             in_window += 1
             overdue_in_window += late
     compliance = Fraction(in_window - overdue_in_window, in_window) if in_window else None
+    # The unassigned queue: leads in work no rep owns, duplicates (a later lead with an
+    # earlier lead's e-mail) left out.
+    originals: dict[str, str] = {}
+    for lead in sorted(plan, key=lambda lead: (lead.created_at, lead.lead_id)):
+        if lead.email:
+            originals.setdefault(lead.email.strip().lower(), lead.lead_id)
+    unassigned = sum(
+        1
+        for lead in plan
+        if lead.owner is None
+        and lead.status in ("open", "accepted")
+        and (lead.email is None or originals[lead.email.strip().lower()] == lead.lead_id)
+    )
     return {
         "compliance": compliance,
         "overdue_by_rep": {rep: n for rep, n in sorted(overdue.items()) if n},
+        "unassigned": unassigned,
     }
 
 
