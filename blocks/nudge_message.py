@@ -27,7 +27,7 @@ from slack_sdk.models.views import View
 from blocks.format import escape, shown, slack_date
 from blocks.message import Message
 from domain.cadence import SalesSla, is_overdue
-from domain.follow_up import SHOWN_IN_FULL, Escalation, FollowUpLead, Nudge, Snooze
+from domain.follow_up import SHOWN_IN_FULL, Escalation, FollowUpLead, FreshLead, Nudge, Snooze
 
 # Action ids of the nudge's buttons; the value is "<touches shown>:<lead id>" (see `lead_value`).
 LOG_CALL = "nudge_log_call"
@@ -94,6 +94,63 @@ def lead_line(lead: FollowUpLead, *, sla: SalesSla) -> str:
     )
 
 
+def _buttons(external_id: str, value: str) -> ActionsBlock:
+    """A lead's buttons under its line: the nudge's own, handled by the same listeners."""
+    return ActionsBlock(
+        block_id=actions_block_id(external_id),
+        elements=[
+            ButtonElement(
+                text=PlainTextObject(text="Log a call"),
+                action_id=LOG_CALL,
+                value=value,
+                style="primary",
+            ),
+            ButtonElement(
+                text=PlainTextObject(text="Log an e-mail"), action_id=LOG_EMAIL, value=value
+            ),
+            ButtonElement(
+                text=PlainTextObject(text="Reject…"), action_id=REJECT, value=value, style="danger"
+            ),
+        ],
+    )
+
+
+def speed_message(lead: FreshLead) -> Message:
+    """Speed to lead: who the new sales-ready lead is, why it is sales-ready, and the first
+    touch a click away."""
+    label = lead_label(lead.external_id, lead.name, lead.company)
+    why = [
+        f"fit {lead.fit}" if lead.fit is not None else "",
+        f"interest {lead.interest}" if lead.interest is not None else "",
+    ]
+    why += [
+        f"source {shown(lead.source, _ID_MAX)}" if lead.source else "",
+        f"campaign {shown(lead.campaign, _ID_MAX)}" if lead.campaign else "",
+    ]
+    due = f" First touch due {slack_date(lead.first_touch_due)}." if lead.first_touch_due else ""
+    line = (
+        f":zap: New sales-ready lead for you: {label}\n"
+        f"Sales-ready: {' · '.join(part for part in why if part)}.{due}"
+    )
+    return Message(
+        text=f"New sales-ready lead: {lead.external_id}. Call while it is warm.",
+        blocks=[
+            SectionBlock(
+                block_id=block_id(lead.external_id), text=MarkdownTextObject(text=_fit(line))
+            ),
+            _buttons(lead.external_id, f"0:{lead.external_id}"),
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"`/lead {shown(lead.external_id, _ID_MAX)}` for its timeline. "
+                        "The odds of qualifying a web lead drop about 7x after the first hour."
+                    )
+                ]
+            ),
+        ],
+    )
+
+
 def _lead_blocks(lead: FollowUpLead, *, sla: SalesSla) -> list[Block]:
     menu = OverflowMenuElement(
         action_id=SNOOZE,
@@ -105,33 +162,13 @@ def _lead_blocks(lead: FollowUpLead, *, sla: SalesSla) -> list[Block]:
             for snooze in Snooze
         ],
     )
-    value = lead_value(lead)
     return [
         SectionBlock(
             block_id=block_id(lead.external_id),
             text=MarkdownTextObject(text=lead_line(lead, sla=sla)),
             accessory=menu,
         ),
-        ActionsBlock(
-            block_id=actions_block_id(lead.external_id),
-            elements=[
-                ButtonElement(
-                    text=PlainTextObject(text="Log a call"),
-                    action_id=LOG_CALL,
-                    value=value,
-                    style="primary",
-                ),
-                ButtonElement(
-                    text=PlainTextObject(text="Log an e-mail"), action_id=LOG_EMAIL, value=value
-                ),
-                ButtonElement(
-                    text=PlainTextObject(text="Reject…"),
-                    action_id=REJECT,
-                    value=value,
-                    style="danger",
-                ),
-            ],
-        ),
+        _buttons(lead.external_id, lead_value(lead)),
     ]
 
 

@@ -75,6 +75,13 @@ class Clockwork:
             next_run_time=datetime.now(self.tz),
         )
         add(self.follow_schedule, IntervalTrigger(seconds=SCHEDULE_CHECK_SECONDS), id="schedule")
+        # Speed to lead: every minute, reading only the messages assignments queued.
+        add(
+            self._speed_to_lead,
+            IntervalTrigger(minutes=1),
+            id="speed_to_lead",
+            next_run_time=datetime.now(self.tz),
+        )
         if self.services.settings.hubspot_on:
             add(
                 hubspot_runs.run_connector,
@@ -122,6 +129,15 @@ class Clockwork:
                 continue
             if run.planned or run.unreachable:
                 logger.info("%s: %s", job.__name__, run.describe())
+
+    async def _speed_to_lead(self) -> None:
+        try:
+            run = await follow_up_runs.run_speed_to_lead(self.services)
+        except SQLAlchemyError as error:
+            logger.warning("speed to lead: the database did not answer (%s)", error)
+            return
+        if run.planned or run.unreachable:
+            logger.info("speed to lead: %s", run.describe())
 
     async def _read_schedule(self) -> DigestSchedule:
         def read() -> DigestSchedule:

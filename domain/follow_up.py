@@ -232,3 +232,18 @@ def batch_key(kind: str, recipient: str, leads: Iterable[FollowUpLead], day: dat
 def batch_recipient(key: str) -> str:
     """Whom the message with this `batch_key` was for."""
     return key.split(":", 2)[1]
+
+
+@dataclass(frozen=True)
+class FreshLead:
+    """A sales-ready lead just given to its owner, as the speed-to-lead message shows it."""
+
+    external_id: str
+    owner_id: str
+    name: str | None
+    company: str | None
+    fit: int | None
+    interest: int | None
+    source: str | None
+    campaign: str | None
+    first_touch_due: datetime | None

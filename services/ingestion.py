@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import IntegrityError
 
 from domain.lead_state import normalize_email
-from services import hubspot_write_back
+from services import hubspot_write_back, speed_to_lead
 from services.context import Services
 from services.lead_events import LeadAssigned, LeadEventIn, UnmatchedOwner, event_payload
 from storage import members, workspace
@@ -135,15 +135,19 @@ def store(services: Services, new_events: Sequence[NewEvent]) -> StoreResult:
                     rules=workspace.rules(session),
                     now=services.clock.now(),
                 )
-                if services.settings.hubspot_on:  # in this transaction: never one without the other
-                    stored = set(result.stored)
+                # In this transaction: never the event without what it sets off.
+                speed_to_lead.queue(session, _stored(new_events, result), now=services.clock.now())
+                if services.settings.hubspot_on:
                     hubspot_write_back.queue(
-                        session,
-                        [event for event in new_events if event.event_id in stored],
-                        now=services.clock.now(),
+                        session, _stored(new_events, result), now=services.clock.now()
                     )
                 return result
         except IntegrityError:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def _stored(events: Sequence[NewEvent], result: StoreResult) -> list[NewEvent]:
+    stored = set(result.stored)
+    return [event for event in events if event.event_id in stored]

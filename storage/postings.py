@@ -139,6 +139,19 @@ def pending(session: Session, *, kind: str, limit: int) -> Sequence[Posting]:
     return session.exec(query).all()
 
 
+def queue(session: Session, *, key: str, kind: str, channel: str | None, now: datetime) -> bool:
+    """A posting to send later, unclaimed; nothing when the key exists (sent, pending or
+    failed). Runs in the caller's transaction. True when it was queued now."""
+    if session.exec(select(Posting.id).where(col(Posting.key) == key)).first() is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(Posting(key=key, kind=kind, channel=channel, created_at=now))
+    except IntegrityError:
+        return False  # queued by a concurrent batch
+    return True
+
+
 def by_key(session: Session, key: str) -> Posting | None:
     return session.exec(select(Posting).where(col(Posting.key) == key)).first()
 

@@ -25,18 +25,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from blocks.message import Message
-from blocks.nudge_message import escalation_message, nudge_message
+from blocks.nudge_message import escalation_message, nudge_message, speed_message
 from domain.cadence import SalesSla
 from domain.follow_up import (
     RENUDGE_AFTER,
     Escalation,
     FollowUpLead,
+    FreshLead,
     Nudge,
     batch_key,
     batch_recipient,
+    in_working_hours,
     plan_escalations,
     plan_nudges,
 )
+from services import speed_to_lead
 from services.context import Services
 from services.people import (
     UNREACHABLE,
@@ -123,6 +126,71 @@ async def run_nudges(services: Services, *, dry_run: bool = False) -> FollowUpRu
             services, run, person=nudge.rep_id, key=key, kind=NUDGE, message=message, on_sent=record
         )
     return run
+
+
+async def run_speed_to_lead(services: Services, *, dry_run: bool = False) -> FollowUpRun:
+    """Send the speed-to-lead messages queued by assignments (services.speed_to_lead): each
+    to its owner in their working hours, else left for the first run after 09:00 there; one
+    whose lead was touched, closed or given to someone else meanwhile is dropped."""
+    now = services.clock.now()
+    queued = await in_session(
+        services, lambda session: speed_to_lead.waiting(session, now=now, limit=200)
+    )
+    run = FollowUpRun()
+    gone = [item.key for item in queued if item.lead is None]
+    for key in gone:
+        await in_session(services, _drop, key, now)
+    ready = [item for item in queued if item.lead is not None]
+    zones = await _zones(services, {item.owner_id for item in ready}, run, now=now)
+    for item in ready:
+        lead = item.lead
+        zone = zones.get(item.owner_id)
+        if lead is None or zone is None or not in_working_hours(now, zone):
+            continue  # out of hours (or unreachable, reported): a later run sends it
+        run.planned += 1
+        message = speed_message(
+            FreshLead(
+                external_id=lead.external_id,
+                owner_id=item.owner_id,
+                name=lead.name,
+                company=lead.company,
+                fit=lead.fit,
+                interest=lead.interest,
+                source=lead.source,
+                campaign=lead.campaign,
+                first_touch_due=lead.next_touch_due,
+            )
+        )
+        if dry_run:
+            run.texts.append(f"to @{item.owner_id}: {message.text}")
+            continue
+        await _send(
+            services,
+            run,
+            person=item.owner_id,
+            key=item.key,
+            kind=speed_to_lead.KIND,
+            message=message,
+            on_sent=_nothing,
+        )
+    return run
+
+
+def _nothing(session: Session) -> None:
+    """A speed-to-lead message records nothing beyond its posting."""
+
+
+def _drop(session: Session, key: str, now: datetime) -> None:
+    if (
+        postings.claim(
+            session, key=key, kind=speed_to_lead.KIND, channel=None, claimant=CLAIMANT, now=now
+        )
+        is not None
+    ):
+        postings.mark_failed(
+            session, key=key, claimant=CLAIMANT, now=now, error=follow_up_records.SUPERSEDED
+        )
+    session.commit()
 
 
 async def run_escalations(services: Services, *, dry_run: bool = False) -> FollowUpRun:

@@ -1,0 +1,87 @@
+"""Speed to lead (DESIGN §2): the moment a sales-ready lead has an owner, a direct message to
+that owner is queued — in the transaction that stored the assignment, under one key per lead
+and owner, so it is sent once however many copies of the app run and however often the CRM
+repeats itself. A job sends what is queued, in each owner's working hours."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from domain.grading import Grade, LeadStatus
+from storage import leads, postings
+from storage.events import NewEvent
+from storage.models import Lead
+
+KIND = "speed"
+
+
+def key(external_id: str, owner_id: str) -> str:
+    return f"{KIND}:{owner_id}:{external_id}"[:255]
+
+
+def lead_of(posting_key: str) -> tuple[str, str] | None:
+    """(owner, lead) a speed-to-lead key names."""
+    kind, _, rest = posting_key.partition(":")
+    owner, _, external_id = rest.partition(":")
+    return (owner, external_id) if kind == KIND and owner and external_id else None
+
+
+def waiting_for_first_touch(lead: Lead, *, now: datetime) -> bool:
+    """A sales-ready lead with an owner, no touch yet and its first touch not yet due: the one
+    the owner must hear about now. Once the first touch is overdue, the nudge speaks for it
+    (an old assignment loaded from a CRM's history is not news)."""
+    return (
+        lead.owner_id is not None
+        and lead.grade == Grade.SALES_READY
+        and lead.status == LeadStatus.OPEN
+        and lead.duplicate_of is None
+        and lead.first_touch_at is None
+        and lead.next_touch_due is not None
+        and lead.next_touch_due > now
+    )
+
+
+def queue(session: Session, events: Sequence[NewEvent], *, now: datetime) -> int:
+    """In the caller's transaction: a message for each lead these events made sales-ready and
+    owned (an assignment, or a grade that rose while assigned). How many were queued."""
+    queued = 0
+    for external_id in sorted({event.lead_external_id for event in events}):
+        lead = leads.lead_by_external_id(session, external_id=external_id)
+        if lead is None or not waiting_for_first_touch(lead, now=now):
+            continue
+        assert lead.owner_id is not None
+        queued += postings.queue(
+            session,
+            key=key(lead.external_id, lead.owner_id),
+            kind=KIND,
+            channel=lead.owner_id,
+            now=now,
+        )
+    return queued
+
+
+@dataclass(frozen=True)
+class Waiting:
+    key: str
+    owner_id: str
+    lead: Lead | None  # None: the lead no longer waits (touched, closed, given to someone else)
+
+
+def waiting(session: Session, *, now: datetime, limit: int) -> list[Waiting]:
+    """The queued messages, with their leads as they stand now."""
+    found = []
+    for row in postings.pending(session, kind=KIND, limit=limit):
+        named = lead_of(row.key)
+        if named is None:
+            continue
+        owner, external_id = named
+        lead = leads.lead_by_external_id(session, external_id=external_id)
+        still = (
+            lead is not None and waiting_for_first_touch(lead, now=now) and lead.owner_id == owner
+        )
+        found.append(Waiting(row.key, owner, lead if still else None))
+    return found
