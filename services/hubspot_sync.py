@@ -257,7 +257,7 @@ def contact_events(
                 )
         owner = props.get("hubspot_owner_id")
         if owner:
-            email = normalize_email(client.owner_email(owner))
+            email = normalize_email(_owner_email(client, owner, now=now))
             known = members.cached_owner_ids(session, emails=[email], now=now) if email else {}
             if email and (
                 lead is None or lead.owner_id is None or known.get(email) != lead.owner_id
@@ -346,6 +346,21 @@ def contact_events(
                     }
                 )
     return events
+
+
+# HubSpot owner id → e-mail, asked of the Owners API once an hour per process: a backfill of
+# thousands of contacts has a handful of owners.
+_OWNERS: dict[str, tuple[str | None, datetime]] = {}
+OWNER_FRESH_FOR = timedelta(hours=1)
+
+
+def _owner_email(client: HubSpotClient, owner_id: str, *, now: datetime) -> str | None:
+    kept = _OWNERS.get(owner_id)
+    if kept is not None and now - kept[1] < OWNER_FRESH_FOR:
+        return kept[0]
+    email = client.owner_email(owner_id)
+    _OWNERS[owner_id] = (email, now)
+    return email
 
 
 def _differs(lead: Lead, name: str, value: object) -> bool:
