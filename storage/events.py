@@ -69,7 +69,7 @@ def store_events(
     by_lead: dict[str, list[NewEvent]] = defaultdict(list)
     for event in fresh:
         by_lead[event.lead_external_id].append(event)
-    rows = _leads_by_external_id(session, list(by_lead))
+    rows = leads_by_external_id(session, list(by_lead))
     states: dict[str, LeadState] = {}
     replay: list[str] = []
     for external_id, lead_events in by_lead.items():
@@ -131,7 +131,8 @@ def _known_event_ids(session: Session, event_ids: list[str]) -> set[str]:
     return known
 
 
-def _leads_by_external_id(session: Session, external_ids: list[str]) -> dict[str, Lead]:
+def leads_by_external_id(session: Session, external_ids: list[str]) -> dict[str, Lead]:
+    """The projection's rows for these leads, read in chunks of one IN list each."""
     rows: dict[str, Lead] = {}
     for chunk in _chunks(external_ids):
         for row in session.execute(select(Lead).where(col(Lead.external_id).in_(chunk))).scalars():
