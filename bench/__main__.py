@@ -7,6 +7,7 @@ without it the workspace is stored in process, or reused from $BENCH_DIR), its r
 and target are added, the commands are timed against the same process with the Slack emulator
 as Slack (part 3), and the jobs are run (part 4). At 100% only: the raw insert baseline (part 1)
 and the CSV import (part 2). The served app runs without its scheduler, so no job interferes.
+Part `hubspot` (issue 14): the HubSpot connector's webhooks and backfill (bench/hubspot.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bench import ingestion, jobs, latency, leads_import
+from bench import hubspot, ingestion, jobs, latency, leads_import
 from bench.report import Results, SizeRun, judge, show, write_json
 from bench.server import Served, migrate, served_app
 from bench.stores import Stores, normalise, shown, sqlite_path, version
@@ -55,6 +56,7 @@ class Part(StrEnum):
     latency = "latency"
     jobs = "jobs"
     growth = "growth"
+    hubspot = "hubspot"
 
 
 def _folder() -> Path:
@@ -285,7 +287,7 @@ def main(
         list[str] | None,
         typer.Option(
             help="Parts to run (repeat or comma-separate): ingest, csv, latency, jobs, growth "
-            "(growth: latency and jobs at 10% too). Default: all.",
+            "(growth: latency and jobs at 10% too), hubspot. Default: all.",
         ),
     ] = None,
     json_path: Annotated[
@@ -294,6 +296,12 @@ def main(
     runs: Annotated[
         int, typer.Option(help="Requests per command for the latency percentiles.", min=1)
     ] = 200,
+    hubspot_deliveries: Annotated[
+        int, typer.Option(help="Part hubspot: webhook deliveries of 100 events.", min=0)
+    ] = hubspot.DELIVERIES,
+    hubspot_contacts: Annotated[
+        int, typer.Option(help="Part hubspot: contacts the backfill reads.", min=0)
+    ] = hubspot.CONTACTS,
 ) -> None:
     """Measure ingestion, CSV import, command latency and the scheduled jobs against issue 7's
     targets; print a table and write the figures as JSON."""
@@ -330,6 +338,11 @@ def main(
                     results.ingest_share_of_raw = http.ingest.median / results.raw_insert.median
             if Part.csv in parts:
                 results.csv_import = suite.csv_import(full)
+        if Part.hubspot in parts:
+            console.print("  HubSpot connector …")
+            results.hubspot = hubspot.run(
+                url, deliveries=hubspot_deliveries, contacts=hubspot_contacts, console=console
+            )
     finally:
         stores.close()
     judge(results)

@@ -11,6 +11,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench.hubspot import HubSpotFigures
+from bench.hubspot import show as show_hubspot
+from bench.hubspot import target as hubspot_target
 from bench.ingestion import Rate
 from bench.jobs import DigestFigures, FollowUpFigures
 from bench.latency import Latency
@@ -71,6 +74,7 @@ class Results:
     raw_insert: Rate | None = None
     ingest_share_of_raw: float | None = None  # HTTP median rate ÷ raw median rate
     csv_import: Imported | None = None
+    hubspot: HubSpotFigures | None = None
     targets: list[Target] = field(default_factory=list)
     growth: list[Growth] = field(default_factory=list)
     statements_grew: list[str] = field(default_factory=list)
@@ -152,6 +156,8 @@ def judge(results: Results) -> None:
                     and escalations.sent == escalations.planned,
                 )
             )
+    if results.hubspot is not None and results.hubspot.runs:
+        targets.append(Target(*hubspot_target(results.hubspot)))
     results.growth = _growth(small, full) if small is not None and full is not None else []
     targets.append(_memory_target(results.growth))
     results.targets = targets
@@ -336,7 +342,9 @@ def show(console: Console, results: Results) -> None:
         console.print(
             "[red]SQL statements grew from 10% to 100%:[/red] " + ", ".join(results.statements_grew)
         )
-    table = Table(title="Targets (issue 7)", title_justify="left")
+    if results.hubspot is not None:
+        show_hubspot(console, results.hubspot)
+    table = Table(title="Targets (issues 7 and 14)", title_justify="left")
     for column in ("target", "measured", "limit", ""):
         table.add_column(column)
     for target in results.targets:
