@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks.format import format_amount, shown, slack_date
+from blocks.outcome_message import outcome_menu
 from blocks.settings_message import posting_warning, unreachable_text
 from blocks.sla_message import format_duration, format_percent
 from domain.cadence import SalesSla
@@ -265,7 +266,34 @@ def my_blocks(mine: MyLeads) -> list[Block]:
         blocks.extend(_more(mine.due_total - len(mine.due), "/lead mine"))
     else:
         blocks.append(SectionBlock(text=_text("*Due next*\nNo touch is coming due.")))
+    if mine.needs_outcome:
+        blocks.append(
+            SectionBlock(
+                text=_text(
+                    f"*Needs an outcome ({mine.needs_outcome_total:,})* — windows ended: "
+                    "won, lost, reject or recycle"
+                )
+            )
+        )
+        for lead in mine.needs_outcome:
+            blocks.append(
+                SectionBlock(
+                    text=_text(outcome_line(lead, sla=side.sla)),
+                    accessory=outcome_menu(lead.external_id),
+                )
+            )
+        blocks.extend(_more(mine.needs_outcome_total - len(mine.needs_outcome), "/lead mine"))
     return blocks
+
+
+def outcome_line(lead: Lead, *, sla: SalesSla) -> str:
+    """A lead waiting for its outcome: who, and how its window ended."""
+    who = ", ".join(shown(part, _ID_MAX) for part in (lead.name, lead.company) if part)
+    line = f"*{shown(lead.external_id, _ID_MAX)}*" + (f" {who}" if who else "")
+    ended = slack_date(lead.window_ends_at) if lead.window_ends_at else "?"
+    if lead.next_touch_due is None:
+        return f"{line} · all {sla.touches} touches · window ended {ended}"
+    return f"{line} · breached: {lead.touches} of {sla.touches} touches · window ended {ended}"
 
 
 def unassigned_blocks(leads: Sequence[Lead], *, total: int) -> list[Block]:

@@ -20,7 +20,8 @@ from slack_sdk.models.blocks import (
 
 from blocks.format import clip, escape, format_amount, shown, slack_date
 from blocks.message import Message
-from domain.cadence import SalesSla, is_overdue
+from blocks.outcome_message import outcome_menu
+from domain.cadence import SalesSla, is_overdue, needs_outcome
 from domain.grading import Grade, LeadStatus, Refusal
 from domain.lead_record import Lead, LeadEvent
 from domain.lead_state import EventType
@@ -71,8 +72,22 @@ def follow_up(lead: Lead, *, sla: SalesSla, now: datetime) -> str:
         return f"closed: {status.value}{when}"
     if lead.grade == Grade.AVOID.value:
         return "graded avoid: not worked under the SLA"
+    if lead.duplicate_of:
+        return f"a duplicate of {shown(lead.duplicate_of, 80)}: not worked; touches count there"
     if lead.owner_id is None:
         return "no owner yet, so no touch is due"
+    if lead.grade == Grade.NURTURE.value:
+        return "nurture: marketing's until its interest rises, so no touch is due"
+    if lead.grade == Grade.UNGRADED.value:
+        return "ungraded: no touch is due until it has a fit and an interest"
+    if lead.window_ends_at is not None and needs_outcome(
+        window_ends_at=lead.window_ends_at, next_touch_due=lead.next_touch_due, sla=sla, now=now
+    ):
+        short = "" if lead.next_touch_due is None else f" with {lead.touches} of {sla.touches}"
+        return (
+            f"window ended {slack_date(lead.window_ends_at)}{short}: needs an outcome "
+            "(won, lost, reject or recycle)"
+        )
     if lead.next_touch_due is None:
         return f"all {sla.touches} touches logged"
     touch = f"touch {lead.touches + 1} of {sla.touches}"
@@ -83,12 +98,10 @@ def follow_up(lead: Lead, *, sla: SalesSla, now: datetime) -> str:
 
 def marker(lead: Lead, *, now: datetime) -> str:
     """An emoji for a worked lead: overdue, a touch due, or every touch in."""
-    if (
-        LeadStatus(lead.status).is_closed
-        or lead.owner_id is None
-        or lead.grade == Grade.AVOID.value
-    ):
-        return ""
+    if LeadStatus(lead.status).is_closed or lead.owner_id is None or lead.window_ends_at is None:
+        return ""  # not on a cadence
+    if lead.window_ends_at <= now and lead.next_touch_due is None:
+        return ":checkered_flag: "
     if lead.next_touch_due is None:
         return ":white_check_mark: "
     if is_overdue(next_due=lead.next_touch_due, now=now):
@@ -101,8 +114,13 @@ def done(line: str) -> Message:
     return Message(text=line, blocks=[SectionBlock(text=MarkdownTextObject(text=line))])
 
 
-def touch_logged(lead: Lead, *, sla: SalesSla, now: datetime) -> Message:
+def touch_logged(
+    lead: Lead, *, sla: SalesSla, now: datetime, duplicate: str | None = None
+) -> Message:
+    """`duplicate`: the lead the touch was logged on, a duplicate of `lead`, where it counts."""
     label = lead_label(lead)
+    if duplicate is not None:
+        label += f", which {shown(duplicate, 80)} duplicates,"
     if lead.touches > sla.touches:
         return done(
             f"Touch {lead.touches} logged on {label}; the SLA's {sla.touches} were already in."
@@ -128,6 +146,14 @@ def rejected(lead: Lead) -> Message:
 def won(lead: Lead) -> Message:
     amount = _amount(lead.won_amount)
     return done(f"Won {lead_label(lead)} for {amount}. It is closed and counts toward revenue.")
+
+
+def recycled(lead: Lead) -> Message:
+    reason = shown(lead.recycle_reason or "", _NOTE_MAX)
+    return done(
+        f"Recycled {lead_label(lead)} ({reason}): it is marketing's to nurture again, and off "
+        "your list."
+    )
 
 
 def lost(lead: Lead) -> Message:
@@ -198,6 +224,9 @@ def _standing(lead: Lead, *, sla: SalesSla, now: datetime) -> str:
     if status == LeadStatus.LOST:
         reason = f": {shown(lead.lost_reason, _NOTE_MAX)}" if lead.lost_reason else ""
         return f":heavy_multiplication_x: Lost {_on(lead.closed_at)}{reason}."
+    if status == LeadStatus.RECYCLED:
+        reason = shown(lead.recycle_reason or "no reason given", _NOTE_MAX)
+        return f":recycle: Recycled to marketing {_on(lead.closed_at)}: {reason}."
     phrase = follow_up(lead, sla=sla, now=now)
     line = marker(lead, now=now) + phrase[:1].upper() + phrase[1:] + "."
     if lead.sla_met_at is not None:
@@ -213,6 +242,8 @@ def _notes(lead: Lead) -> list[str]:
         notes.append(f"Incomplete: no {lead.missing.replace(',', ', ')}")
     if lead.assigned_at is not None:
         notes.append(f"Assigned {slack_date(lead.assigned_at)}")
+    if lead.cadence_from is not None and lead.cadence_from != lead.assigned_at:
+        notes.append(f"Sales-ready and on the cadence since {slack_date(lead.cadence_from)}")
     notes.append(f"Created {slack_date(lead.created_at)}")
     return notes
 
@@ -252,6 +283,8 @@ def _what(type_: str, data: Mapping[str, Any]) -> str:
     if type_ == EventType.LOST:
         reason = data.get("reason")
         return f"*Lost* — “{shown(str(reason), _NOTE_MAX)}”" if reason else "*Lost*"
+    if type_ == EventType.RECYCLED:
+        return f"*Recycled* — “{shown(str(data.get('reason') or ''), _NOTE_MAX)}”"
     return f"*{escape(type_)}*"
 
 
@@ -262,9 +295,18 @@ def _amount(value: object) -> str:
         return "an unknown amount"
 
 
-def mine(leads: Sequence[Lead], *, total: int, sla: SalesSla, now: datetime) -> Message:
-    """`/lead mine`: the caller's open leads, most overdue first, the rest counted."""
-    if total == 0:
+def mine(
+    leads: Sequence[Lead],
+    *,
+    total: int,
+    sla: SalesSla,
+    now: datetime,
+    needs_outcome: Sequence[Lead] = (),
+    needs_outcome_total: int = 0,
+) -> Message:
+    """`/lead mine`: the caller's leads on a cadence, most overdue first, then those whose
+    window ended and need an outcome (each with the outcome menu); the rest counted."""
+    if total == 0 and needs_outcome_total == 0:
         line = "You have no open leads. New ones show up here as soon as they are assigned to you."
         return done(line)
     overdue = sum(1 for lead in leads if is_overdue(next_due=lead.next_touch_due, now=now))
@@ -278,8 +320,43 @@ def mine(leads: Sequence[Lead], *, total: int, sla: SalesSla, now: datetime) -> 
     text = f"{heading}: {overdue} overdue among the {len(leads)} shown."
     if more > 0:
         text += f" And {more} more."
+    if needs_outcome_total:
+        text += f" {needs_outcome_total} need an outcome."
     footer = "Most overdue first. `/lead ID` shows one lead's timeline."
-    return _listing(heading, lines, more=more, footer=footer, text=text)
+    message = _listing(heading, lines, more=more, footer=footer, text=text)
+    if not needs_outcome:
+        return message
+    blocks = list(message.blocks)
+    blocks.append(
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*Needs an outcome ({needs_outcome_total})* — the window ended: say what "
+                "became of each"
+            )
+        )
+    )
+    blocks.extend(
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"{_first(lead)} · {lead.touches} of {sla.touches} touches\n"
+                f"{follow_up(lead, sla=sla, now=now)}"
+            ),
+            accessory=outcome_menu(lead.external_id),
+        )
+        for lead in needs_outcome
+    )
+    if needs_outcome_total > len(needs_outcome):
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"…and {needs_outcome_total - len(needs_outcome)} more: "
+                        "`/lead won ID AMOUNT`, `lost`, `reject` or `recycle` close them."
+                    )
+                ]
+            )
+        )
+    return Message(text=message.text, blocks=blocks)
 
 
 def _why_unowned(lead: Lead) -> str:

@@ -28,6 +28,7 @@ from blocks.format import escape, shown, slack_date
 from blocks.message import Message
 from domain.cadence import SalesSla, is_overdue
 from domain.follow_up import SHOWN_IN_FULL, Escalation, FollowUpLead, FreshLead, Nudge, Snooze
+from domain.lead_record import Lead
 
 # Action ids of the nudge's buttons; the value is "<touches shown>:<lead id>" (see `lead_value`).
 LOG_CALL = "nudge_log_call"
@@ -144,6 +145,33 @@ def speed_message(lead: FreshLead) -> Message:
                     MarkdownTextObject(
                         text=f"`/lead {shown(lead.external_id, _ID_MAX)}` for its timeline. "
                         "The odds of qualifying a web lead drop about 7x after the first hour."
+                    )
+                ]
+            ),
+        ],
+    )
+
+
+def duplicate_message(duplicate: Lead, original: Lead) -> Message:
+    """A duplicate's owner is told once which lead it duplicates and whose that one is."""
+    label = lead_label(duplicate.external_id, duplicate.name, duplicate.company)
+    first = lead_label(original.external_id, original.name, original.company)
+    whose = f"<@{original.owner_id}>" if original.owner_id else "nobody yet (unassigned)"
+    line = (
+        f":busts_in_silhouette: {label} duplicates {first}, owned by {whose}.\n"
+        "It is not on your cadence: no nudges, no escalations. A touch you log on it counts "
+        f"on {shown(original.external_id, _ID_MAX)}."
+    )
+    return Message(
+        text=f"{duplicate.external_id} duplicates {original.external_id}: work that one.",
+        blocks=[
+            SectionBlock(
+                block_id=block_id(duplicate.external_id), text=MarkdownTextObject(text=_fit(line))
+            ),
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"`/lead {shown(original.external_id, _ID_MAX)}` for its timeline."
                     )
                 ]
             ),

@@ -11,6 +11,7 @@ minute.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, time, tzinfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -119,9 +120,20 @@ class Clockwork:
                 logger.info("scheduled run: %s", outcome.describe())
 
     async def _follow_up(self) -> None:
-        """Escalations first (they look at the state before this run's nudges), then nudges;
-        a failure of one is logged and does not stop the other."""
-        for job in (follow_up_runs.run_escalations, follow_up_runs.run_nudges):
+        """Escalations first (they look at the state before this run's nudges), then nudges."""
+        await self._run_in_turn(follow_up_runs.run_escalations, follow_up_runs.run_nudges)
+
+    async def _speed_to_lead(self) -> None:
+        """What events queued for a rep: speed-to-lead messages, then duplicate notices."""
+        await self._run_in_turn(
+            follow_up_runs.run_speed_to_lead, follow_up_runs.run_duplicate_notices
+        )
+
+    async def _run_in_turn(
+        self, *jobs: Callable[[Services], Awaitable[follow_up_runs.FollowUpRun]]
+    ) -> None:
+        """Each job in turn; a failure of one is logged and does not stop the next."""
+        for job in jobs:
             try:
                 run = await job(self.services)
             except SQLAlchemyError as error:
@@ -129,15 +141,6 @@ class Clockwork:
                 continue
             if run.planned or run.unreachable:
                 logger.info("%s: %s", job.__name__, run.describe())
-
-    async def _speed_to_lead(self) -> None:
-        try:
-            run = await follow_up_runs.run_speed_to_lead(self.services)
-        except SQLAlchemyError as error:
-            logger.warning("speed to lead: the database did not answer (%s)", error)
-            return
-        if run.planned or run.unreachable:
-            logger.info("speed to lead: %s", run.describe())
 
     async def _read_schedule(self) -> DigestSchedule:
         def read() -> DigestSchedule:

@@ -12,7 +12,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from blocks import lead_message as views
 from blocks.message import Message, help_message, problem
 from commands.parsing import ParseError, parse_amount, quoted, user_id_of
-from domain.cadence import SalesSla
 from domain.lead_record import Lead
 from services import lead_changes, lead_reads
 from services.context import Services
@@ -23,6 +22,7 @@ from services.lead_changes import (
     MAX_REASON,
     Channel,
     LeadChange,
+    Outcome,
     Result,
 )
 from services.people import RightsUnknown, may_assign
@@ -35,6 +35,7 @@ EXAMPLES = {
     "reject": "/lead reject L-1001 no budget this year",
     "won": "/lead won L-1001 $12,500",
     "lost": "/lead lost L-1001 chose a competitor",
+    "recycle": "/lead recycle L-1001 not ready until Q3",
     "show": "/lead L-1001",
     "mine": "/lead mine",
     "assign": "/lead assign L-1001 @ana",
@@ -44,8 +45,9 @@ HELP_LINES = [
     "`/lead touch ID [call|email|meeting|social] [note]` — log a touch (a call unless you say).",
     "`/lead accept ID` · `/lead reject ID REASON` · `/lead won ID AMOUNT` · "
     "`/lead lost ID [REASON]` — tell marketing what became of a lead.",
+    "`/lead recycle ID REASON` — hand a lead back to marketing to nurture, with the reason.",
     "`/lead ID` — one lead: its fields, touches against the SLA, next touch due, latest events.",
-    "`/lead mine` — your open leads, most overdue first.",
+    "`/lead mine` — your open leads, most overdue first, then those that need an outcome.",
     "`/lead unassigned` · `/lead assign ID @rep` — leads no rep owns, and handing one to a rep "
     "(managers and admins).",
 ]
@@ -111,10 +113,11 @@ def parse(text: str) -> LeadRequest:
         if rest:
             raise LeadProblem("`/lead accept` takes just the lead id", example=EXAMPLES[action])
         return LeadRequest(action=action, external_id=external_id)
-    if action == "reject":
+    if action in {"reject", "recycle"}:
         if not rest:
             raise LeadProblem(
-                f"Say why you reject {quoted(external_id, limit=60)}: marketing needs the reason",
+                f"Say why you {action} {quoted(external_id, limit=60)}: marketing needs the "
+                "reason",
                 example=EXAMPLES[action],
             )
         return LeadRequest(action=action, external_id=external_id, reason=_reason(rest, action))
@@ -207,7 +210,14 @@ async def show(services: Services, request: LeadRequest) -> Message:
 
 async def mine(services: Services, user_id: str) -> Message:
     found = await lead_reads.open_leads(services, user_id, shown=views.MINE_SHOWN)
-    return views.mine(found.leads, total=found.total, sla=found.sla, now=services.clock.now())
+    return views.mine(
+        found.leads,
+        total=found.total,
+        sla=found.sla,
+        now=services.clock.now(),
+        needs_outcome=found.needs_outcome,
+        needs_outcome_total=found.needs_outcome_total,
+    )
 
 
 async def unassigned(services: Services, user_id: str) -> Message:
@@ -269,12 +279,13 @@ async def change(
                 f"That {request.action} cannot be stored: {outcome.detail}",
                 example=request.example,
             )
-    return _changed(request, lead, sla=outcome.sla, now=now)
+    return _changed(request, outcome, lead, now=now)
 
 
-def _changed(request: LeadRequest, lead: Lead, *, sla: SalesSla, now: datetime) -> Message:
+def _changed(request: LeadRequest, outcome: Outcome, lead: Lead, *, now: datetime) -> Message:
+    sla = outcome.sla
     if request.action == "touch":
-        return views.touch_logged(lead, sla=sla, now=now)
+        return views.touch_logged(lead, sla=sla, now=now, duplicate=outcome.duplicate)
     if request.action == "accept":
         return views.accepted(lead, sla=sla, now=now)
     if request.action == "reject":
@@ -283,6 +294,8 @@ def _changed(request: LeadRequest, lead: Lead, *, sla: SalesSla, now: datetime) 
         return views.won(lead)
     if request.action == "assign":
         return views.assigned(lead, sla=sla, now=now)
+    if request.action == "recycle":
+        return views.recycled(lead)
     return views.lost(lead)
 
 

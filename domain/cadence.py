@@ -73,3 +73,38 @@ def is_breached(
     """The window has ended and the K-th touch did not come within it."""
     end = window_end(assigned_at=assigned_at, sla=sla)
     return now >= end and (sla_met_at is None or sla_met_at > end)
+
+
+def outcome_after(sla: SalesSla) -> timedelta:
+    """How long after its window's end a lead still short of K touches stays on the overdue
+    lists: the escalation delay, by which its breach has been escalated (a breach is overdue
+    since its first missing touch, due at the window's end at the latest)."""
+    return timedelta(hours=sla.escalate_after_hours)
+
+
+def needs_outcome(
+    *,
+    window_ends_at: datetime | None,
+    next_touch_due: datetime | None,
+    sla: SalesSla,
+    now: datetime,
+) -> bool:
+    """DESIGN §2 "Every lead reaches an end": its window has ended and every touch came, or
+    it breached and its escalation is past. Then it is nudged no more and waits for its owner
+    to say won, lost, rejected or recycled."""
+    if window_ends_at is None or window_ends_at > now:
+        return False
+    return next_touch_due is None or window_ends_at <= now - outcome_after(sla)
+
+
+def still_overdue(
+    *,
+    window_ends_at: datetime | None,
+    next_touch_due: datetime | None,
+    sla: SalesSla,
+    now: datetime,
+) -> bool:
+    """Overdue, and not yet waiting for an outcome: what the overdue lists and counts show."""
+    return is_overdue(next_due=next_touch_due, now=now) and not needs_outcome(
+        window_ends_at=window_ends_at, next_touch_due=next_touch_due, sla=sla, now=now
+    )

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
+from domain.cadence import SalesSla, needs_outcome
+
+DEFAULT_SLA = SalesSla()
 WORK_STARTS = time(9, 0)
 WORK_ENDS = time(18, 0)
 RENUDGE_AFTER = timedelta(hours=24)  # the same lead is not nudged again sooner
@@ -67,9 +70,16 @@ class FollowUpLead:
     snoozed_until: datetime | None = None
     snoozes: int = 0
     escalated_since: datetime | None = None  # the breach (overdue since) last escalated
+    window_ends_at: datetime | None = None
 
     def overdue(self, now: datetime) -> bool:
         return self.next_touch_due <= now
+
+    def waits_for_outcome(self, now: datetime, sla: SalesSla) -> bool:
+        """Its window ended and its breach's escalation is past: nudged no more (DESIGN §2)."""
+        return needs_outcome(
+            window_ends_at=self.window_ends_at, next_touch_due=self.next_touch_due, sla=sla, now=now
+        )
 
     def snoozed(self, now: datetime) -> bool:
         return self.snoozed_until is not None and self.snoozed_until > now
@@ -103,6 +113,7 @@ def plan_nudges(
     now: datetime,
     zones: Mapping[str, tzinfo],
     morning: timedelta,
+    sla: SalesSla = DEFAULT_SLA,
 ) -> list[Nudge]:
     """One nudge per rep who is at work now and has overdue leads not nudged in 24 h and not
     snoozed; `morning` is how long after 09:00 the day's first run may come (the run interval),
@@ -114,6 +125,8 @@ def plan_nudges(
         tz = zones.get(lead.owner_id)
         if tz is None or not in_working_hours(now, tz) or lead.snoozed(now):
             continue
+        if lead.waits_for_outcome(now, sla):
+            continue  # in the owner's *needs an outcome* list: nothing is nudged for ever
         if lead.overdue(now):
             recent = lead.last_nudged_at is not None and now - lead.last_nudged_at < RENUDGE_AFTER
             # A snooze that ended since the last nudge asked to hear again at its end.

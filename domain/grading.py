@@ -23,10 +23,21 @@ class LeadStatus(StrEnum):
     REJECTED = "rejected"
     WON = "won"
     LOST = "lost"
+    RECYCLED = "recycled"  # handed back to marketing to nurture: sales is done with it
 
     @property
     def is_closed(self) -> bool:
-        return self in {LeadStatus.REJECTED, LeadStatus.WON, LeadStatus.LOST}
+        return self in {
+            LeadStatus.REJECTED,
+            LeadStatus.WON,
+            LeadStatus.LOST,
+            LeadStatus.RECYCLED,
+        }
+
+
+# The grades sales works on a cadence (DESIGN §2 "Whose lead it is"): nurture is marketing's,
+# avoid is never worked, ungraded is incomplete.
+WORKED_GRADES = frozenset({Grade.SALES_READY, Grade.REVIEW})
 
 
 def grade(*, fit: int | None, interest: int | None, threshold: int = DEFAULT_THRESHOLD) -> Grade:

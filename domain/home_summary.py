@@ -22,6 +22,8 @@ class MyLeads:
     sales: SalesSide
     due: Sequence[Lead]  # in work, next touch not yet due, soonest first
     due_total: int
+    needs_outcome: Sequence[Lead] = ()  # windows ended, waiting for an outcome, oldest first
+    needs_outcome_total: int = 0
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.cadence import SalesSla, next_touch_due, window_end
-from domain.grading import DEFAULT_THRESHOLD, Grade, LeadStatus, grade
+from domain.grading import DEFAULT_THRESHOLD, WORKED_GRADES, Grade, LeadStatus, grade
 
 LEAD_FIELDS = ("email", "name", "company", "source", "campaign", "persona", "fit", "interest")
 # Fields whose absence makes a lead incomplete: ungraded without a score, unreachable without
@@ -27,7 +27,8 @@ class EventType:
     REJECTED = "lead.rejected"
     WON = "lead.won"
     LOST = "lead.lost"
-    ALL = (CREATED, UPDATED, ASSIGNED, TOUCHED, ACCEPTED, REJECTED, WON, LOST)
+    RECYCLED = "lead.recycled"
+    ALL = (CREATED, UPDATED, ASSIGNED, TOUCHED, ACCEPTED, REJECTED, WON, LOST, RECYCLED)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ class LeadState:
     owner_id: str | None = None
     owner_email: str | None = None
     assigned_at: datetime | None = None
+    # When the owner's cadence started: the assignment of a sales-ready or review lead, or the
+    # event that made an assigned lead one (DESIGN §2 "Whose lead it is"); None while the lead
+    # is marketing's (nurture), never worked (avoid, ungraded) or unowned.
+    cadence_from: datetime | None = None
     touches: int = 0
     first_touch_at: datetime | None = None
     last_touch_at: datetime | None = None
@@ -72,6 +77,7 @@ class LeadState:
     won_amount: Decimal | None = None
     reject_reason: str | None = None
     lost_reason: str | None = None
+    recycle_reason: str | None = None
     last_event_at: datetime | None = None
     # Derived by `derive` from the fields above and the rules in force (so recomputed for
     # every lead when an admin changes the SLA or the grading threshold), with `sla_met_at`
@@ -113,7 +119,33 @@ def fold(external_id: str, facts: Iterable[LeadFact], rules: Rules) -> LeadState
 
 def _apply(state: LeadState, fact: LeadFact, rules: Rules) -> LeadState:
     # One replace() per event: folding a long history is the hot path of a rebuild.
-    return replace(state, last_event_at=fact.occurred_at, **_changes(state, fact, rules))
+    changes = _changes(state, fact, rules)
+    if fact.type in _CADENCE_EVENTS:
+        changes["cadence_from"] = _cadence_from(state, changes, fact.occurred_at, rules)
+    return replace(state, last_event_at=fact.occurred_at, **changes)
+
+
+# The events that can start or stop sales' cadence: a grade or an owner changing.
+_CADENCE_EVENTS = frozenset({EventType.CREATED, EventType.UPDATED, EventType.ASSIGNED})
+
+
+def _cadence_from(
+    state: LeadState, changes: dict[str, Any], at: datetime, rules: Rules
+) -> datetime | None:
+    """The cadence runs while the lead is owned and graded sales-ready or review: it starts at
+    the assignment, or at the moment an update raises an owned lead into those grades (a
+    nurture lead whose interest rose), and stops when it falls out of them (marketing's again).
+    A closed lead keeps the cadence it was worked under."""
+    owner = changes.get("owner_id", state.owner_id)
+    fit, interest = changes.get("fit", state.fit), changes.get("interest", state.interest)
+    worked = grade(fit=fit, interest=interest, threshold=rules.threshold) in WORKED_GRADES
+    if "assigned_at" in changes:  # a new owner: their clock starts now
+        return at if owner is not None and worked else None
+    if changes.get("status", state.status).is_closed:
+        return state.cadence_from
+    if owner is None or not worked:
+        return None
+    return state.cadence_from or at
 
 
 def _changes(state: LeadState, fact: LeadFact, rules: Rules) -> dict[str, Any]:
@@ -129,8 +161,10 @@ def _changes(state: LeadState, fact: LeadFact, rules: Rules) -> dict[str, Any]:
         owner_id, owner_email = data.get("owner_id"), data.get("owner_email")
         if owner_id is not None and owner_id == state.owner_id:
             return {}  # the same owner again: their clock keeps running
-        # Re-assignment restarts the clock for the new owner.
-        return {
+        # Re-assignment restarts the clock for the new owner; a recycled lead given to a rep
+        # again is back in sales' hands.
+        reopened = {"status": LeadStatus.OPEN, "closed_at": None, "recycle_reason": None}
+        return (reopened if state.status == LeadStatus.RECYCLED else {}) | {
             "owner_id": owner_id,
             "owner_email": owner_email,
             "assigned_at": at,
@@ -161,6 +195,12 @@ def _changes(state: LeadState, fact: LeadFact, rules: Rules) -> dict[str, Any]:
         }
     if fact.type == EventType.LOST:
         return {"status": LeadStatus.LOST, "lost_reason": data.get("reason"), "closed_at": at}
+    if fact.type == EventType.RECYCLED:
+        return {
+            "status": LeadStatus.RECYCLED,
+            "recycle_reason": data.get("reason"),
+            "closed_at": at,
+        }
     raise ValueError(f"unknown event type {fact.type!r}")
 
 
@@ -169,12 +209,14 @@ def derive(state: LeadState, rules: Rules) -> LeadState:
     graded = grade(fit=state.fit, interest=state.interest, threshold=rules.threshold)
     missing = tuple(name for name in REQUIRED_FIELDS if getattr(state, name) in (None, ""))
     due = window = None
-    if state.owner_id is not None and state.assigned_at is not None:
-        window = window_end(assigned_at=state.assigned_at, sla=rules.sla)
-        if not state.status.is_closed and graded != Grade.AVOID:  # open, by the new grade
-            due = next_touch_due(
-                assigned_at=state.assigned_at, touches=state.touches, sla=rules.sla
-            )
+    start = state.cadence_from
+    if start is not None and state.owner_id is not None and graded in WORKED_GRADES:
+        # On a cadence, by the grade under the rules in force (a threshold change that takes
+        # a lead out of the worked grades ends its cadence; one that brings a lead in is
+        # folded again from the log, so its cadence starts where a rebuild would start it).
+        window = window_end(assigned_at=start, sla=rules.sla)
+        if not state.status.is_closed:
+            due = next_touch_due(assigned_at=start, touches=state.touches, sla=rules.sla)
     return replace(
         state,
         grade=graded,

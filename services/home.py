@@ -43,12 +43,23 @@ def _my_leads(
     )
     assert own.sales is not None
     due, due_total = leads.due_leads_of(session, owner_id=user_id, now=now, limit=limit)
-    return MyLeads(sales=own.sales, due=due, due_total=due_total)
+    ended = leads.needs_outcome_of(
+        session, owner_id=user_id, now=now, sla=own.sales.sla, limit=limit
+    )
+    return MyLeads(
+        sales=own.sales,
+        due=due,
+        due_total=due_total,
+        needs_outcome=ended.shown,
+        needs_outcome_total=ended.total,
+    )
 
 
 def _works_leads(mine: MyLeads) -> bool:
     counts = mine.sales.total
-    return bool(mine.due or counts.in_window or counts.overdue or counts.breaches)
+    return bool(
+        mine.due or mine.needs_outcome or counts.in_window or counts.overdue or counts.breaches
+    )
 
 
 def _team(

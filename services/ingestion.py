@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import IntegrityError
 
 from domain.lead_state import normalize_email
-from services import hubspot_write_back, speed_to_lead
+from services import duplicate_notices, hubspot_write_back, speed_to_lead
 from services.context import Services
 from services.lead_events import LeadAssigned, LeadEventIn, UnmatchedOwner, event_payload
 from storage import members, workspace
@@ -136,7 +136,10 @@ def store(services: Services, new_events: Sequence[NewEvent]) -> StoreResult:
                     now=services.clock.now(),
                 )
                 # In this transaction: never the event without what it sets off.
-                speed_to_lead.queue(session, _stored(new_events, result), now=services.clock.now())
+                stored = _stored(new_events, result)
+                set_off = speed_to_lead.set_off(session, stored)
+                speed_to_lead.queue(session, set_off, now=services.clock.now())
+                duplicate_notices.queue(session, set_off, now=services.clock.now())
                 if services.settings.hubspot_on:
                     hubspot_write_back.queue(
                         session, _stored(new_events, result), now=services.clock.now()

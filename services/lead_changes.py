@@ -1,5 +1,5 @@
-"""What people do to a lead from Slack — log a touch, accept, reject, won, lost, assign —
-written once for every entry point (`/lead`, App Home's button, a nudge's buttons and modal).
+"""What people do to a lead from Slack — log a touch, accept, reject, won, lost, recycle or
+assign — written once for every entry point (`/lead`, App Home's and a nudge's buttons, modals).
 
 A change is found, checked and stored in one order: the lead must exist; the person must be its
 owner, a manager or an admin (asked of Slack each time); a change already stored under its
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -30,6 +30,7 @@ from services.lead_events import (
     LeadAssigned,
     LeadEventIn,
     LeadLost,
+    LeadRecycled,
     LeadRef,
     LeadRejected,
     LeadTouched,
@@ -42,7 +43,7 @@ from storage.models import Lead
 
 Channel = Literal["call", "email", "meeting", "social"]
 CHANNELS: tuple[Channel, ...] = ("call", "email", "meeting", "social")
-ACTIONS = ("touch", "accept", "reject", "won", "lost", "assign")
+ACTIONS = ("touch", "accept", "reject", "won", "lost", "recycle", "assign")
 MAX_NOTE = 1_000
 MAX_REASON = 500
 _EVENT_ID_MAX = 255  # lead_event.event_id
@@ -85,6 +86,7 @@ class Outcome:
     sla: SalesSla
     refusal: Refusal | None = None
     detail: str = ""  # Slack's error for RIGHTS_UNKNOWN; what is invalid for INVALID
+    duplicate: str | None = None  # a touch on this duplicate was counted on `lead`, its original
 
     @property
     def stopped(self) -> bool:
@@ -110,6 +112,12 @@ def reject_event_id(lead: LeadShown, *, touches_shown: int) -> str:
     return _bounded(
         f"slack:nudge:{lead.external_id}:{_assigned(lead)}:reject-after-{touches_shown}"
     )
+
+
+def outcome_event_id(lead: LeadShown) -> str:
+    """The id of an outcome given from the outcome menu: one per assignment of the lead, so a
+    second submission — of the same outcome or another — stores nothing more."""
+    return _bounded(f"slack:outcome:{lead.external_id}:{_assigned(lead)}")
 
 
 def _assigned(lead: LeadShown) -> int | str:
@@ -152,6 +160,10 @@ def event_for(change: LeadChange, *, event_id: str, now: datetime) -> LeadEventI
             occurred_at=now,
             lead=lead,
             owner=Owner(slack_user_id=change.owner_id),
+        )
+    if change.action == "recycle" and change.reason is not None:
+        return LeadRecycled(
+            id=event_id, type="lead.recycled", occurred_at=now, lead=lead, reason=change.reason
         )
     if change.action == "lost":
         return LeadLost(
@@ -244,6 +256,15 @@ async def apply(
             return Outcome(result, lead, checked.sla, detail=detail)
     stored_as = event_id(lead)
     now = services.clock.now()
+    duplicate = None
+    if change.action == "touch" and lead.duplicate_of is not None:
+        original = (await find(services, lead.duplicate_of)).lead
+        if original is not None and refused("touch", original) is None:
+            # A duplicate is never worked twice (DESIGN §2): its touch counts on the original.
+            duplicate = lead.external_id
+            said = f": {change.note}" if change.note else ""
+            note = f"logged on {duplicate}, a duplicate{said}"
+            change = replace(change, external_id=original.external_id, note=note[:MAX_NOTE])
     try:
         event = event_for(change, event_id=stored_as, now=now)
     except ValidationError as error:
@@ -253,8 +274,8 @@ async def apply(
     after = await find(services, change.external_id)
     assert after.lead is not None  # a lead row is never deleted
     if stored_as in ingested.result.duplicates:  # a press that came in at the same moment
-        return Outcome(Result.ALREADY_STORED, after.lead, after.sla)
-    return Outcome(Result.DONE, after.lead, after.sla)
+        return Outcome(Result.ALREADY_STORED, after.lead, after.sla, duplicate=duplicate)
+    return Outcome(Result.DONE, after.lead, after.sla, duplicate=duplicate)
 
 
 async def _assignee_problem(

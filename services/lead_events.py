@@ -174,6 +174,13 @@ class LeadLost(_Event):
     reason: Reason | None = None
 
 
+class LeadRecycled(_Event):
+    """Sales hands the lead back to marketing to nurture, saying why."""
+
+    type: Literal["lead.recycled"]
+    reason: Reason
+
+
 LeadEventIn = Annotated[
     LeadCreated
     | LeadUpdated
@@ -182,7 +189,8 @@ LeadEventIn = Annotated[
     | LeadAccepted
     | LeadRejected
     | LeadWon
-    | LeadLost,
+    | LeadLost
+    | LeadRecycled,
     Field(discriminator="type"),
 ]
 

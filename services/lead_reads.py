@@ -1,5 +1,6 @@
 """Reading leads for people: one lead's timeline (`/lead ID`) and a rep's open leads
-(`/lead mine`), each read in one session through indexes, bounded by what is shown."""
+(`/lead mine`: on a cadence, then needing an outcome), each read in one session through
+indexes, bounded by what is shown."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ class OpenLeads:
     leads: Sequence[Lead]  # most overdue first, at most the number asked for
     total: int
     sla: SalesSla
+    needs_outcome: Sequence[Lead] = ()  # windows ended, the longest waiting first
+    needs_outcome_total: int = 0
 
 
 async def timeline(services: Services, external_id: str, *, events: int) -> Timeline | None:
@@ -49,8 +52,12 @@ async def timeline(services: Services, external_id: str, *, events: int) -> Time
 async def open_leads(services: Services, owner_id: str, *, shown: int) -> OpenLeads:
     def read() -> OpenLeads:
         with services.db.session() as session:
-            found = leads.open_leads_of(session, owner_id=owner_id, limit=shown)
-            return OpenLeads(found.shown, found.total, workspace.sales_sla(session))
+            sla, now = workspace.sales_sla(session), services.clock.now()
+            found = leads.open_leads_of(session, owner_id=owner_id, now=now, sla=sla, limit=shown)
+            ended = leads.needs_outcome_of(
+                session, owner_id=owner_id, now=now, sla=sla, limit=shown
+            )
+            return OpenLeads(found.shown, found.total, sla, ended.shown, ended.total)
 
     return await services.in_thread(read)
 

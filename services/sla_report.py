@@ -85,7 +85,9 @@ def _sales(
         owners=owners,
         total=team_total(counts.values()),
         per_rep=per_rep,
-        overdue=queries.overdue_leads(session, owners=owners, now=now, limit=overdue_limit),
+        overdue=queries.overdue_leads(
+            session, owners=owners, now=now, sla=rules, limit=overdue_limit
+        ),
         median_first_touch=queries.median_first_touch(
             session, owners=owners, start=month.start, end=now
         ),

@@ -22,14 +22,12 @@ SETS_OFF = {"lead.created", "lead.updated", "lead.assigned"}
 
 
 def key(external_id: str, owner_id: str) -> str:
-    return f"{KIND}:{owner_id}:{external_id}"[:255]
+    return postings.person_lead_key(KIND, owner_id, external_id)
 
 
 def lead_of(posting_key: str) -> tuple[str, str] | None:
-    """(owner, lead) a speed-to-lead key names."""
-    kind, _, rest = posting_key.partition(":")
-    owner, _, external_id = rest.partition(":")
-    return (owner, external_id) if kind == KIND and owner and external_id else None
+    """(owner, lead) the key names."""
+    return postings.person_and_lead(posting_key, KIND)
 
 
 def waiting_for_first_touch(lead: Lead, *, now: datetime) -> bool:
@@ -47,14 +45,19 @@ def waiting_for_first_touch(lead: Lead, *, now: datetime) -> bool:
     )
 
 
-def queue(session: Session, events: Sequence[NewEvent], *, now: datetime) -> int:
-    """In the caller's transaction: a message for each lead these events made sales-ready and
-    owned (an assignment, or a grade that rose while assigned). How many were queued."""
-    queued = 0
-    # Only these can make a lead newly sales-ready and owned; touches and outcomes cannot, so
-    # a batch of them costs no read at all.
+def set_off(session: Session, events: Sequence[NewEvent]) -> list[Lead]:
+    """The leads these events may have made newly sales-ready and owned (or newly owned
+    duplicates): only creations, updates and assignments can, so a batch of touches and
+    outcomes costs no read at all."""
     named = sorted({event.lead_external_id for event in events if event.type in SETS_OFF})
-    for lead in storage_events.leads_by_external_id(session, named).values():
+    return list(storage_events.leads_by_external_id(session, named).values())
+
+
+def queue(session: Session, set_off_leads: Sequence[Lead], *, now: datetime) -> int:
+    """In the caller's transaction: a message for each lead the stored events made sales-ready
+    and owned (an assignment, or a grade that rose while assigned). How many were queued."""
+    queued = 0
+    for lead in set_off_leads:
         if not waiting_for_first_touch(lead, now=now):
             continue
         assert lead.owner_id is not None

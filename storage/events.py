@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy import Table, bindparam, case, delete, insert, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from domain.grading import Grade, LeadStatus
+from domain.grading import WORKED_GRADES, Grade, LeadStatus, grade
 from domain.lead_state import LeadFact, LeadState, Rules, apply, derive, fold
 from storage.models import Lead, LeadEvent
 
@@ -238,14 +238,22 @@ def mark_duplicates(session: Session, *, emails: set[str] | None) -> None:
         .scalar_subquery()
     )
     marked = case((original == Lead.external_id, None), else_=original)
+    # A duplicate is never worked twice (DESIGN §2): no touch falls due on it and its window
+    # counts no breach; its cadence start stays, so it is worked again if it stops being one.
+    unworked = {"next_touch_due": None, "window_ends_at": None}
+    duplicate = col(Lead.duplicate_of).is_not(None)
     if emails is None:
         session.execute(
             update(Lead).where(col(Lead.email_normalized).is_not(None)).values(duplicate_of=marked)
         )
+        session.execute(update(Lead).where(duplicate).values(unworked))
         return
     for chunk in _chunks(sorted(emails)):
         session.execute(
             update(Lead).where(col(Lead.email_normalized).in_(chunk)).values(duplicate_of=marked)
+        )
+        session.execute(
+            update(Lead).where(col(Lead.email_normalized).in_(chunk), duplicate).values(unworked)
         )
 
 
@@ -277,7 +285,15 @@ def rebuild_projection(session: Session, *, rules: Rules, now: datetime, batch: 
 
 
 # What new rules can change on a lead; rederive writes these and nothing else.
-DERIVED = ("grade", "missing", "incomplete", "next_touch_due", "window_ends_at", "sla_met_at")
+DERIVED = (
+    "grade",
+    "missing",
+    "incomplete",
+    "cadence_from",
+    "next_touch_due",
+    "window_ends_at",
+    "sla_met_at",
+)
 
 
 def rederive_leads(session: Session, *, rules: Rules, now: datetime, batch: int = 2_000) -> int:
@@ -302,7 +318,13 @@ def rederive_leads(session: Session, *, rules: Rules, now: datetime, batch: int 
             return changed
         # With more touches than K, the moment the SLA was met is the K-th touch's time,
         # which only the log knows: those leads are folded again (an indexed read per lead).
-        refold = [row.external_id for row in rows if row.touches > rules.sla.touches]
+        # A lead the new threshold brings into the worked grades starts its cadence at the
+        # event that made it so, which only the log knows: folded again too.
+        refold = [
+            row.external_id
+            for row in rows
+            if row.touches > rules.sla.touches or _starts_cadence(row, rules)
+        ]
         folded = dict(_facts_by_lead(session, refold))
         updates = []
         for row in rows:
@@ -311,6 +333,8 @@ def rederive_leads(session: Session, *, rules: Rules, now: datetime, batch: int 
                 fresh = fold(row.external_id, folded[row.external_id], rules)
             else:
                 fresh = derive(state, rules)
+            if row.duplicate_of is not None:
+                fresh = replace(fresh, next_touch_due=None, window_ends_at=None)
             if fresh != state:
                 values = row_values(fresh, now)
                 updates.append(
@@ -323,6 +347,13 @@ def rederive_leads(session: Session, *, rules: Rules, now: datetime, batch: int 
             changed += result.rowcount if result.rowcount >= 0 else len(updates)
         session.commit()
         session.expunge_all()
+
+
+def _starts_cadence(row: Lead, rules: Rules) -> bool:
+    """An owned lead with no cadence that the rules in force grade sales-ready or review."""
+    if row.owner_id is None or row.cadence_from is not None:
+        return False
+    return grade(fit=row.fit, interest=row.interest, threshold=rules.threshold) in WORKED_GRADES
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:

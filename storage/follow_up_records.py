@@ -47,6 +47,7 @@ def due_before(session: Session, *, until: datetime) -> list[FollowUpLead]:
             col(FollowUp.snoozed_until),
             col(FollowUp.snoozes),
             col(FollowUp.escalated_since),
+            col(Lead.window_ends_at),
         )
         .join(FollowUp, col(FollowUp.lead_external_id) == col(Lead.external_id), isouter=True)
         .where(
@@ -69,6 +70,7 @@ def due_before(session: Session, *, until: datetime) -> list[FollowUpLead]:
             snoozed_until=snoozed_until,
             snoozes=snoozes or 0,
             escalated_since=escalated_since,
+            window_ends_at=window_ends_at,
         )
         for (
             external_id,
@@ -82,6 +84,7 @@ def due_before(session: Session, *, until: datetime) -> list[FollowUpLead]:
             snoozed_until,
             snoozes,
             escalated_since,
+            window_ends_at,
         ) in rows
     ]
 

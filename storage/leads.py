@@ -3,12 +3,15 @@ served by an index and bounded by what the reply shows."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
+from domain.cadence import SalesSla, outcome_after
 from domain.grading import Grade, LeadStatus
 from storage.models import Lead, LeadEvent
 
@@ -46,36 +49,32 @@ def recent_events(session: Session, *, external_id: str, limit: int = 10) -> lis
     return list(session.exec(query).all())
 
 
-def open_leads_of(session: Session, *, owner_id: str, limit: int = 20) -> OpenLeads:
-    """A rep's open and accepted leads (not `avoid`), next touch due soonest — so most overdue —
-    first, leads with every touch in last; counted only when more exist than are shown.
+def open_leads_of(
+    session: Session, *, owner_id: str, now: datetime, sla: SalesSla, limit: int = 20
+) -> OpenLeads:
+    """A rep's leads on a cadence (open or accepted, sales-ready or review), next touch due
+    soonest — so most overdue — first, then those with every touch in and their window still
+    running; counted only when more exist than are shown. Leads that need an outcome are
+    `needs_outcome_of`'s.
 
     Each status is read on its own along ix_lead_owner_status_next_due, which then yields the
     leads in due order, so at most `limit` of each are read whatever the rep owns: `status IN`
     would make the database sort all of them first (the rep with 47k leads: 28 ms).
     """
-    worked = (col(Lead.owner_id) == owner_id, col(Lead.grade) != Grade.AVOID.value)
-    shown: list[Lead] = []
-    for status in WORKED_STATUSES:
-        shown.extend(
-            session.exec(
-                select(Lead)
-                .where(*worked, col(Lead.status) == status, col(Lead.next_touch_due).is_not(None))
-                .order_by(col(Lead.next_touch_due), col(Lead.external_id))
-                .limit(limit)
-            ).all()
-        )
-    shown.sort(key=lambda lead: (lead.next_touch_due, lead.external_id))
-    del shown[limit:]
+    mine = col(Lead.owner_id) == owner_id
+    touch_due = and_(
+        col(Lead.next_touch_due).is_not(None),
+        col(Lead.window_ends_at) > now - outcome_after(sla),
+    )
+    all_in = and_(col(Lead.next_touch_due).is_(None), col(Lead.window_ends_at) > now)
+    shown = _first_per_status(
+        session, (mine, touch_due), order=col(Lead.next_touch_due), limit=limit
+    )
     if len(shown) < limit:  # then the leads with every touch logged, by id
         shown.extend(
             session.exec(
                 select(Lead)
-                .where(
-                    *worked,
-                    col(Lead.status).in_(WORKED_STATUSES),
-                    col(Lead.next_touch_due).is_(None),
-                )
+                .where(mine, col(Lead.status).in_(WORKED_STATUSES), all_in)
                 .order_by(col(Lead.external_id))
                 .limit(limit - len(shown))
             ).all()
@@ -83,9 +82,56 @@ def open_leads_of(session: Session, *, owner_id: str, limit: int = 20) -> OpenLe
     if len(shown) < limit:
         return OpenLeads(shown=shown, total=len(shown))
     total = session.exec(
-        select(func.count()).select_from(Lead).where(*worked, col(Lead.status).in_(WORKED_STATUSES))
+        select(func.count())
+        .select_from(Lead)
+        .where(mine, col(Lead.status).in_(WORKED_STATUSES), or_(touch_due, all_in))
     ).one()
     return OpenLeads(shown=shown, total=int(total))
+
+
+def needs_outcome_of(
+    session: Session, *, owner_id: str, now: datetime, sla: SalesSla, limit: int = 20
+) -> OpenLeads:
+    """A rep's leads whose window has ended, waiting for won, lost, rejected or recycled
+    (`domain.cadence.needs_outcome`), the longest waiting first; read per status along
+    ix_lead_owner_status_window."""
+    waiting = (
+        col(Lead.owner_id) == owner_id,
+        col(Lead.window_ends_at) <= now,
+        or_(
+            col(Lead.next_touch_due).is_(None),
+            col(Lead.window_ends_at) <= now - outcome_after(sla),
+        ),
+    )
+    shown = _first_per_status(session, waiting, order=col(Lead.window_ends_at), limit=limit)
+    if len(shown) < limit:
+        return OpenLeads(shown=shown, total=len(shown))
+    total = session.exec(
+        select(func.count())
+        .select_from(Lead)
+        .where(col(Lead.status).in_(WORKED_STATUSES), *waiting)
+    ).one()
+    return OpenLeads(shown=shown, total=int(total))
+
+
+def _first_per_status(
+    session: Session, where: Sequence[ColumnElement[bool]], *, order: Any, limit: int
+) -> list[Lead]:
+    """The first `limit` leads in work by `order` (then id) matching `where`, read status by
+    status along an index that has the status before `order`: `status IN` would make the
+    database sort every match first."""
+    shown: list[Lead] = []
+    for status in WORKED_STATUSES:
+        shown.extend(
+            session.exec(
+                select(Lead)
+                .where(col(Lead.status) == status, *where)
+                .order_by(order, col(Lead.external_id))
+                .limit(limit)
+            ).all()
+        )
+    shown.sort(key=lambda lead: (getattr(lead, order.key), lead.external_id))
+    return shown[:limit]
 
 
 def due_leads_of(
@@ -119,18 +165,7 @@ def unassigned_leads(session: Session, *, limit: int = 20) -> OpenLeads:
     first; duplicates left out (their original is worked). Read per status along
     ix_lead_unassigned, so at most `limit` of each are read however many wait."""
     waiting = (col(Lead.owner_id).is_(None), col(Lead.duplicate_of).is_(None))
-    shown: list[Lead] = []
-    for status in WORKED_STATUSES:
-        shown.extend(
-            session.exec(
-                select(Lead)
-                .where(col(Lead.status) == status, *waiting)
-                .order_by(col(Lead.created_at), col(Lead.external_id))
-                .limit(limit)
-            ).all()
-        )
-    shown.sort(key=lambda lead: (lead.created_at, lead.external_id))
-    del shown[limit:]
+    shown = _first_per_status(session, waiting, order=col(Lead.created_at), limit=limit)
     if len(shown) < limit:
         return OpenLeads(shown=shown, total=len(shown))
     return OpenLeads(shown=shown, total=unassigned_count(session))

@@ -53,8 +53,12 @@ class Lead(SQLModel, table=True):
             "owner_id",
             "status",
             "next_touch_due",
-            "assigned_at",
+            "window_ends_at",
             "grade",
+        ),
+        # A rep's leads that need an outcome: windows ended, per status.
+        Index(
+            "ix_lead_owner_status_window", "owner_id", "status", "window_ends_at", "next_touch_due"
         ),
         # Breaches: windows that ended in a period, per rep and for everyone.
         Index("ix_lead_owner_window", "owner_id", "window_ends_at", "sla_met_at", "closed_at"),
@@ -72,7 +76,12 @@ class Lead(SQLModel, table=True):
         Index("ix_lead_created_duplicate", "created_at", "duplicate_of"),
         # Covers `sales_counts` (per rep: in window, overdue) over every lead in work.
         Index(
-            "ix_lead_status_owner", "status", "owner_id", "next_touch_due", "assigned_at", "grade"
+            "ix_lead_status_owner",
+            "status",
+            "owner_id",
+            "next_touch_due",
+            "window_ends_at",
+            "grade",
         ),
         Index("ix_lead_status_accepted", "status", "accepted_at"),
         # /lead unassigned: leads in work nobody owns, oldest first.
@@ -98,6 +107,7 @@ class Lead(SQLModel, table=True):
     owner_id: str | None = Field(default=None, max_length=64)
     owner_email: str | None = Field(default=None, max_length=320)  # given but not matched
     assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cadence_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
     touches: int = 0
     first_touch_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_touch_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -111,6 +121,7 @@ class Lead(SQLModel, table=True):
     won_amount: Decimal | None = Field(default=None, sa_type=Numeric(16, 2))
     reject_reason: str | None = Field(default=None, max_length=500)
     lost_reason: str | None = Field(default=None, max_length=500)
+    recycle_reason: str | None = Field(default=None, max_length=500)
     last_event_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

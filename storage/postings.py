@@ -139,6 +139,18 @@ def pending(session: Session, *, kind: str, limit: int) -> Sequence[Posting]:
     return session.exec(query).all()
 
 
+def person_lead_key(kind: str, person_id: str, external_id: str) -> str:
+    """The key of a message about one lead to one person, sent once: `kind:person:lead`."""
+    return f"{kind}:{person_id}:{external_id}"[:255]
+
+
+def person_and_lead(key: str, kind: str) -> tuple[str, str] | None:
+    """(person, lead) a `person_lead_key` of this kind names; None for any other key."""
+    found, _, rest = key.partition(":")
+    person, _, external_id = rest.partition(":")
+    return (person, external_id) if found == kind and person and external_id else None
+
+
 def queue(session: Session, *, key: str, kind: str, channel: str | None, now: datetime) -> bool:
     """A posting to send later, unclaimed; nothing when the key exists (sent, pending or
     failed). Runs in the caller's transaction. True when it was queued now."""

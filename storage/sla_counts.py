@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlmodel import Session, col, select
 
-from domain.cadence import SalesSla
+from domain.cadence import SalesSla, outcome_after
 from domain.grading import Grade, LeadStatus
 from domain.sla import OverdueLead, SalesCounts, median_duration
 from storage.models import Lead
@@ -43,9 +43,9 @@ def sales_counts(
     month_start: datetime,
 ) -> dict[str, SalesCounts]:
     """Per rep: leads in their window, overdue (in window and at all), breaches this month."""
-    window_start = now - sla.window
-    overdue = and_(col(Lead.next_touch_due).is_not(None), col(Lead.next_touch_due) <= now)
-    in_window = col(Lead.assigned_at) > window_start
+    overdue = overdue_condition(now=now, sla=sla)
+    # On a cadence whose window has not ended (nurture, duplicates and unowned leads have none).
+    in_window = col(Lead.window_ends_at) > now
     counts: dict[str, SalesCounts] = {}
     for owner_filter in _owner_filter(owners):
         rows = session.execute(
@@ -73,6 +73,16 @@ def sales_counts(
         current = counts.get(owner_id, SalesCounts())
         counts[owner_id] = current + SalesCounts(breaches=breaches)
     return counts
+
+
+def overdue_condition(*, now: datetime, sla: SalesSla) -> ColumnElement[bool]:
+    """`domain.cadence.still_overdue` in SQL: a touch is due and the lead does not wait for an
+    outcome yet (its window has not ended more than the escalation delay ago)."""
+    return and_(
+        col(Lead.next_touch_due).is_not(None),
+        col(Lead.next_touch_due) <= now,
+        col(Lead.window_ends_at) > now - outcome_after(sla),
+    )
 
 
 def _breaches(
@@ -125,7 +135,7 @@ def median_first_touch(
 
 
 def overdue_leads(
-    session: Session, *, owners: Sequence[str] | None, now: datetime, limit: int
+    session: Session, *, owners: Sequence[str] | None, now: datetime, sla: SalesSla, limit: int
 ) -> list[OverdueLead]:
     """The most overdue leads in work (longest overdue first), at most `limit`."""
     found: list[OverdueLead] = []
@@ -136,7 +146,7 @@ def overdue_leads(
                 *_where(owner_filter),
                 col(Lead.owner_id).is_not(None),
                 col(Lead.status).in_(IN_WORK),
-                col(Lead.next_touch_due) <= now,
+                overdue_condition(now=now, sla=sla),
             )
             .order_by(col(Lead.next_touch_due), col(Lead.external_id))
             .limit(limit)

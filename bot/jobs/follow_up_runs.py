@@ -25,7 +25,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from blocks.message import Message
-from blocks.nudge_message import escalation_message, nudge_message, speed_message
+from blocks.nudge_message import (
+    duplicate_message,
+    escalation_message,
+    nudge_message,
+    speed_message,
+)
 from domain.cadence import SalesSla
 from domain.follow_up import (
     RENUDGE_AFTER,
@@ -39,7 +44,7 @@ from domain.follow_up import (
     plan_escalations,
     plan_nudges,
 )
-from services import speed_to_lead
+from services import duplicate_notices, speed_to_lead
 from services.context import Services
 from services.people import (
     UNREACHABLE,
@@ -59,6 +64,7 @@ from services.posting import (
     post_once,
 )
 from storage import follow_up_records, members, postings, workspace
+from storage.models import Lead
 
 logger = logging.getLogger("smarketing.follow_up")
 
@@ -99,7 +105,7 @@ async def run_nudges(services: Services, *, dry_run: bool = False) -> FollowUpRu
 
         def listed(moment: datetime, rep: str) -> list[FollowUpLead]:
             theirs = [lead for lead in leads if lead.owner_id == rep]
-            planned = plan_nudges(theirs, now=moment, zones=zones, morning=morning)
+            planned = plan_nudges(theirs, now=moment, zones=zones, morning=morning, sla=sla)
             return [lead for nudge in planned for lead in nudge.overdue]
 
         busy, found = await _settle(services, run, kind=NUDGE, now=now, listed=listed)
@@ -107,7 +113,7 @@ async def run_nudges(services: Services, *, dry_run: bool = False) -> FollowUpRu
             sla, leads = await in_session(services, _read_leads, until)
     nudges = [
         nudge
-        for nudge in plan_nudges(leads, now=now, zones=zones, morning=morning)
+        for nudge in plan_nudges(leads, now=now, zones=zones, morning=morning, sla=sla)
         if nudge.rep_id not in busy
     ]
     run.planned = len(nudges)
@@ -128,65 +134,106 @@ async def run_nudges(services: Services, *, dry_run: bool = False) -> FollowUpRu
     return run
 
 
+@dataclass(frozen=True)
+class _Queued:
+    """A direct message queued by an event (services.speed_to_lead, services.duplicate_notices):
+    its key, to whom, and what to say; no message when it no longer applies."""
+
+    key: str
+    owner_id: str
+    message: Message | None
+
+
 async def run_speed_to_lead(services: Services, *, dry_run: bool = False) -> FollowUpRun:
     """Send the speed-to-lead messages queued by assignments (services.speed_to_lead): each
     to its owner in their working hours, else left for the first run after 09:00 there; one
     whose lead was touched, closed or given to someone else meanwhile is dropped."""
     now = services.clock.now()
-    queued = await in_session(
-        services, lambda session: speed_to_lead.waiting(session, now=now, limit=200)
+
+    def planned(session: Session) -> list[_Queued]:
+        return [
+            _Queued(item.key, item.owner_id, None if lead is None else _speed(lead, item.owner_id))
+            for item in speed_to_lead.waiting(session, now=now, limit=200)
+            for lead in [item.lead]
+        ]
+
+    queued = await in_session(services, planned)
+    return await _send_queued(services, queued, kind=speed_to_lead.KIND, dry_run=dry_run)
+
+
+def _speed(lead: Lead, owner_id: str) -> Message:
+    return speed_message(
+        FreshLead(
+            external_id=lead.external_id,
+            owner_id=owner_id,
+            name=lead.name,
+            company=lead.company,
+            fit=lead.fit,
+            interest=lead.interest,
+            source=lead.source,
+            campaign=lead.campaign,
+            first_touch_due=lead.next_touch_due,
+        )
     )
+
+
+async def run_duplicate_notices(services: Services, *, dry_run: bool = False) -> FollowUpRun:
+    """Tell the owner of each newly owned duplicate, once, which lead it duplicates and whose
+    that one is (services.duplicate_notices), in their working hours."""
+
+    def planned(session: Session) -> list[_Queued]:
+        return [
+            _Queued(
+                item.key,
+                item.owner_id,
+                None if lead is None or original is None else duplicate_message(lead, original),
+            )
+            for item in duplicate_notices.waiting(session, limit=200)
+            for lead, original in [(item.lead, item.original)]
+        ]
+
+    queued = await in_session(services, planned)
+    return await _send_queued(services, queued, kind=duplicate_notices.KIND, dry_run=dry_run)
+
+
+async def _send_queued(
+    services: Services, queued: list[_Queued], *, kind: str, dry_run: bool
+) -> FollowUpRun:
+    """Each queued message to its owner inside their working hours (the rest wait for a later
+    run); one that no longer applies is dropped, never sent."""
+    now = services.clock.now()
     run = FollowUpRun()
-    gone = [item.key for item in queued if item.lead is None]
-    for key in gone:
-        await in_session(services, _drop, key, now)
-    ready = [item for item in queued if item.lead is not None]
+    for item in queued:
+        if item.message is None and not dry_run:
+            await in_session(services, _drop, item.key, kind, now)
+    ready = [item for item in queued if item.message is not None]
     zones = await _zones(services, {item.owner_id for item in ready}, run, now=now)
     for item in ready:
-        lead = item.lead
         zone = zones.get(item.owner_id)
-        if lead is None or zone is None or not in_working_hours(now, zone):
+        if item.message is None or zone is None or not in_working_hours(now, zone):
             continue  # out of hours (or unreachable, reported): a later run sends it
         run.planned += 1
-        message = speed_message(
-            FreshLead(
-                external_id=lead.external_id,
-                owner_id=item.owner_id,
-                name=lead.name,
-                company=lead.company,
-                fit=lead.fit,
-                interest=lead.interest,
-                source=lead.source,
-                campaign=lead.campaign,
-                first_touch_due=lead.next_touch_due,
-            )
-        )
         if dry_run:
-            run.texts.append(f"to @{item.owner_id}: {message.text}")
+            run.texts.append(f"to @{item.owner_id}: {item.message.text}")
             continue
         await _send(
             services,
             run,
             person=item.owner_id,
             key=item.key,
-            kind=speed_to_lead.KIND,
-            message=message,
+            kind=kind,
+            message=item.message,
             on_sent=_nothing,
         )
     return run
 
 
 def _nothing(session: Session) -> None:
-    """A speed-to-lead message records nothing beyond its posting."""
+    """A queued message records nothing beyond its posting."""
 
 
-def _drop(session: Session, key: str, now: datetime) -> None:
-    if (
-        postings.claim(
-            session, key=key, kind=speed_to_lead.KIND, channel=None, claimant=CLAIMANT, now=now
-        )
-        is not None
-    ):
+def _drop(session: Session, key: str, kind: str, now: datetime) -> None:
+    if postings.claim(session, key=key, kind=kind, channel=None, claimant=CLAIMANT, now=now):
         postings.mark_failed(
             session, key=key, claimant=CLAIMANT, now=now, error=follow_up_records.SUPERSEDED
         )

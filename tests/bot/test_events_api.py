@@ -352,6 +352,7 @@ def test_the_event_api_publishes_its_schema(app: RunningApp) -> None:
         "lead.rejected",
         "lead.won",
         "lead.lost",
+        "lead.recycled",
     }
     assert "EventBatch" in schema["components"]["schemas"]
     assert schema["components"]["schemas"]["IngestResult"]["properties"]["duplicates"]

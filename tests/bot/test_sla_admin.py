@@ -250,7 +250,8 @@ def test_the_reply_does_not_wait_for_a_large_store_to_follow_the_new_sla(
     for start in range(0, leads, 500):
         batch = []
         for number in range(start, start + 500):
-            batch.append(created(f"B-{number}", ASSIGNED, email=f"b{number}@example.com"))
+            email = f"b{number}@example.com"
+            batch.append(created(f"B-{number}", ASSIGNED, email=email, fit=80, interest=90))
             batch.append(assigned(f"B-{number}", ASSIGNED, slack_user_id=REP))
         response = post_events(people, *batch)
         assert response.status_code == 200, response.text

@@ -28,6 +28,7 @@ UTC_ZONE = ZoneInfo("UTC")
 # The default SLA: 6 touches in 14 days, the first within 24 h; touches k ≥ 2 every 56 h.
 K, WINDOW, FIRST, SPACING = 6, timedelta(days=14), timedelta(hours=24), timedelta(hours=56)
 IN_WORK = ("open", "accepted")
+ESCALATE_AFTER = timedelta(hours=48)
 
 
 @dataclass
@@ -55,9 +56,20 @@ class Spec:
     def avoid(self) -> bool:
         return self.fit < 50 and self.interest < 50
 
+    duplicate: bool = False  # a later lead with an earlier one's e-mail: never worked twice
+
+    @property
+    def worked(self) -> bool:
+        """On sales' cadence: sales-ready or review (high interest), not a duplicate."""
+        return self.interest >= 50 and not self.duplicate
+
     @property
     def in_work(self) -> bool:
-        return self.status in IN_WORK and not self.avoid
+        return self.status in IN_WORK and self.worked
+
+    def waits_for_outcome(self, now: datetime) -> bool:
+        """Its window ended short of K touches, and its escalation (48 h) is past."""
+        return self.window_end <= now - ESCALATE_AFTER
 
     def due(self, touch: int) -> datetime:
         return self.assigned_at + (min(FIRST, SPACING) if touch == 1 else SPACING * touch)
@@ -133,6 +145,8 @@ def generate(seed: int, count: int = 120) -> list[Spec]:
                 break
             spec.touches.append(moment)
         specs.append(spec)
+    for spec in specs:
+        spec.duplicate = spec.external_id in duplicates(specs)
     return specs
 
 
@@ -217,11 +231,11 @@ def expected_counts(
         if owners is not None and spec.owner not in owners:
             continue
         since = spec.overdue_since
-        overdue = since is not None and since <= now
+        overdue = since is not None and since <= now and not spec.waits_for_outcome(now)
         in_window = spec.in_work and spec.assigned_at > now - WINDOW
         met = spec.sla_met_at
         breach = (
-            not spec.avoid
+            spec.worked
             and month.start <= spec.window_end < now
             and (met is None or met > spec.window_end)
             and (spec.closed_at is None or spec.closed_at > spec.window_end)
@@ -262,6 +276,7 @@ def expected_overdue(
         if (owners is None or spec.owner in owners)
         and spec.overdue_since is not None
         and spec.overdue_since <= now
+        and not spec.waits_for_outcome(now)
     ]
     return [(external_id, since) for since, external_id in sorted(found)][:10]
 

@@ -13,7 +13,7 @@ assignment. The SLA window of "now" started 1 November 12:00. The month is 14.5 
 | A5 | Ana | 11-14 00:00 | none | graded avoid | no: not worked | | |
 | B1 | Ben | 11-12 00:00 | 02:00 (2 h) | | yes | | |
 | B2 | Ben | 11-01 00:00 | six, the first at 05:00 (5 h) | | no: before 11-01 12:00 | | SLA met |
-| B3 | Ben | 10-25 00:00 | two | accepted 10-26 | no | 11-01 00:00 | window ended 11-08 |
+| B3 | Ben | 10-25 00:00 | two | accepted 10-26 | no | (11-01) | ended 11-08: needs an outcome |
 | B4 | Ben | 10-20 00:00 | one | lost 10-28 | | | closed mid-window |
 | B5 | Ben | 11-03 00:00 | 12:00 (12 h) | accepted 11-03 | yes | 11-07 16:00 | |
 | B6 | Ben | 11-09 00:00 | 01:00 (1 h) | rejected 11-10 | | | |
@@ -222,14 +222,16 @@ def test_a_manager_sees_their_team_rep_by_rep_by_default(month: RunningApp) -> N
     assert "*Sales* · your team (2 reps)" in text
     assert "*Leads in SLA window*\n6" in text
     assert "*Compliance*\n33.3% (2 of 6 on cadence)" in text
-    assert "*Overdue*\n5" in text
+    assert "*Overdue*\n4" in text
     assert "*Breaches this month*\n1" in text
     assert "*Median first touch*\n3 h" in text
-    assert overdue_ids(reply) == ["B3", "A4", "B5", "A2", "A3"]
-    assert f"<@{BEN}> · overdue since {slack_date(at(11, 1))} (touch 3 of 6)" in text
+    # B3's window ended a week ago, short of six touches: escalated since, it waits for an
+    # outcome and is overdue no more (DESIGN §2 "Every lead reaches an end").
+    assert overdue_ids(reply) == ["A4", "B5", "A2", "A3"]
+    assert f"overdue since {slack_date(at(11, 1))}" not in text
     assert rep_rows(reply) == [
         f"• <@{ANA}> · 4 leads in window · 25% · 3 overdue · 0 breaches",
-        f"• <@{BEN}> · 2 leads in window · 50% · 2 overdue · 1 breach",
+        f"• <@{BEN}> · 2 leads in window · 50% · 1 overdue · 1 breach",
     ]
 
 
@@ -259,12 +261,12 @@ def test_at_user_shows_that_reps_leads_with_a_breach_and_a_lead_closed_mid_windo
     assert f"*Sales* · <@{BEN}>'s leads" in text
     assert "*Leads in SLA window*\n2" in text
     assert "*Compliance*\n50% (1 of 2 on cadence)" in text
-    assert "*Overdue*\n2" in text
+    assert "*Overdue*\n1" in text
     # B3's window ended 8 November short of six touches; B4 was lost before its window ended,
     # and B2 had all six touches in time.
     assert "*Breaches this month*\n1" in text
     assert "*Median first touch*\n3 h 30 min" in text  # 1, 2, 5 and 12 hours
-    assert overdue_ids(reply) == ["B3", "B5"]
+    assert overdue_ids(reply) == ["B5"]  # B3 waits for an outcome
 
 
 def test_at_a_manager_shows_their_team(month: RunningApp) -> None:
@@ -302,7 +304,7 @@ def test_team_from_an_admin_who_manages_no_one_is_every_rep(month: RunningApp) -
     assert "*Median first touch*\n4 h" in text  # 1, 1, 2, 3, 4, 5, 8, 12, 20 hours
     assert rep_rows(reply) == [
         f"• <@{ANA}> · 4 leads in window · 25% · 3 overdue · 0 breaches",
-        f"• <@{BEN}> · 2 leads in window · 50% · 2 overdue · 1 breach",
+        f"• <@{BEN}> · 2 leads in window · 50% · 1 overdue · 1 breach",
         f"• <@{CAL}> · 1 lead in window · 100% · 0 overdue · 0 breaches",
     ]
 
@@ -422,7 +424,7 @@ def test_the_month_is_cut_in_the_workspace_time_zone(
     app.clock.set(at(11, 1, 5))
     post_events(app, *lead("L-HALLOWEEN", at(11, 1, 3), owner=ANA, assigned_at=at(11, 5)))
     # A window that ended at that moment too: November's breach in UTC, October's in LA.
-    post_events(app, *lead("L-OLD", at(10, 18, 3), owner=ANA, fit=90, interest=10))
+    post_events(app, *lead("L-OLD", at(10, 18, 3), owner=ANA, fit=10, interest=90))  # review
 
     pacific = reply_text(sla_status(pacific_app, "marketing"))
     utc = reply_text(sla_status(app, "marketing"))

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.cadence import SalesSla, is_breached, is_overdue, touch_due
-from domain.grading import Grade, LeadStatus
+from domain.grading import WORKED_GRADES, Grade, LeadStatus
 from domain.lead_state import EventType, LeadFact, LeadState, Rules, apply, derive, fold
 
 A = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -256,15 +256,56 @@ def test_an_avoid_lead_has_no_cadence() -> None:
     assert not breached(state, now=A + timedelta(days=30))
 
 
-def test_a_lead_regraded_out_of_avoid_owes_its_touches_from_the_original_assignment() -> None:
+def test_a_lead_regraded_out_of_avoid_starts_its_cadence_when_it_becomes_sales_ready() -> None:
+    raised = A + timedelta(days=3)
     state = lead(
         created(A, email="x@example.com", fit=10, interest=20),
         assigned(A),
-        updated(A + timedelta(days=3), fit=70, interest=70),
+        updated(raised, fit=70, interest=70),
     )
 
     assert state.grade == Grade.SALES_READY
-    assert state.next_touch_due == A + timedelta(hours=24)  # overdue since day 1
+    assert state.cadence_from == raised
+    assert state.next_touch_due == raised + timedelta(hours=24)
+    assert state.window_ends_at == raised + timedelta(days=14)
+
+
+def test_a_nurture_lead_is_marketings_until_its_interest_rises_then_its_cadence_starts() -> None:
+    nurtured = lead(created(A, email="x@example.com", fit=80, interest=10), assigned(A))
+    assert nurtured.grade == Grade.NURTURE
+    assert (nurtured.cadence_from, nurtured.next_touch_due, nurtured.window_ends_at) == (
+        None,
+        None,
+        None,
+    )
+
+    rose = A + timedelta(days=20)
+    ready = lead(
+        created(A, email="x@example.com", fit=80, interest=10),
+        assigned(A),
+        updated(rose, interest=90),
+    )
+    assert ready.grade == Grade.SALES_READY
+    assert ready.cadence_from == rose
+    assert ready.next_touch_due == rose + timedelta(hours=24)
+
+
+def test_a_lead_back_in_nurture_leaves_the_cadence_and_restarts_it_when_it_rises() -> None:
+    state = lead(
+        created(A, email="x@example.com", fit=80, interest=90),
+        assigned(A),
+        updated(A + timedelta(days=1), interest=10),
+    )
+    assert (state.cadence_from, state.next_touch_due, state.window_ends_at) == (None, None, None)
+
+    again = A + timedelta(days=5)
+    state = lead(
+        created(A, email="x@example.com", fit=80, interest=90),
+        assigned(A),
+        updated(A + timedelta(days=1), interest=10),
+        updated(again, interest=95),
+    )
+    assert state.cadence_from == again
 
 
 @pytest.mark.parametrize(
@@ -272,12 +313,30 @@ def test_a_lead_regraded_out_of_avoid_owes_its_touches_from_the_original_assignm
     [{"email": "x@example.com"}, {"email": "x@example.com", "fit": 90}, {"interest": 90}],
     ids=["no-scores", "no-interest", "no-fit-no-email"],
 )
-def test_an_ungraded_lead_is_worked_on_cadence(fields: dict[str, Any]) -> None:
+def test_an_ungraded_lead_is_never_on_a_cadence(fields: dict[str, Any]) -> None:
     state = lead(created(A, **fields), assigned(A))
 
     assert state.grade == Grade.UNGRADED
     assert state.is_open
-    assert state.next_touch_due == A + timedelta(hours=24)
+    assert (state.next_touch_due, state.window_ends_at) == (None, None)
+
+
+def test_a_recycled_lead_is_closed_with_its_reason_and_reopens_when_assigned_again() -> None:
+    recycled = LeadFact("lead.recycled", A + timedelta(days=2), {"reason": "not before Q3"})
+    state = lead(created(A, email="x@example.com", fit=80, interest=90), assigned(A), recycled)
+    assert state.status == LeadStatus.RECYCLED and state.status.is_closed
+    assert state.recycle_reason == "not before Q3"
+    assert state.next_touch_due is None
+
+    later = A + timedelta(days=30)
+    state = lead(
+        created(A, email="x@example.com", fit=80, interest=90),
+        assigned(A),
+        recycled,
+        assigned(later, "U2"),
+    )
+    assert state.status == LeadStatus.OPEN and state.recycle_reason is None
+    assert state.cadence_from == later
 
 
 def test_a_lead_nobody_owns_has_no_cadence() -> None:
@@ -475,21 +534,17 @@ def test_only_touches_since_the_current_owner_took_the_lead_count(
 
 
 @given(facts=histories(), rules=sla_rules)
-def test_a_lead_owes_a_touch_only_while_owned_in_work_and_short_of_k(
+def test_a_lead_owes_a_touch_only_while_owned_sales_ready_or_review_and_short_of_k(
     facts: list[LeadFact], rules: Rules
 ) -> None:
     state = fold("L-1", facts, rules)
 
-    owes = (
-        state.owner_id is not None
-        and not state.status.is_closed
-        and state.grade != Grade.AVOID
-        and state.touches < rules.sla.touches
-    )
+    on_cadence = state.owner_id is not None and state.grade in WORKED_GRADES
+    owes = on_cadence and not state.status.is_closed and state.touches < rules.sla.touches
     assert (state.next_touch_due is not None) == owes
-    if state.owner_id is not None:
-        assert state.assigned_at is not None
-        assert state.window_ends_at == state.assigned_at + timedelta(days=rules.sla.days)
+    if on_cadence and state.cadence_from is not None:
+        assert state.assigned_at is not None and state.cadence_from >= state.assigned_at
+        assert state.window_ends_at == state.cadence_from + timedelta(days=rules.sla.days)
     else:
         assert state.window_ends_at is None
 
@@ -533,6 +588,9 @@ def test_deriving_a_folded_lead_again_under_the_same_rules_changes_nothing(
 def test_a_lead_derived_under_new_rules_agrees_with_a_fold_under_them(
     facts: list[LeadFact], before: Rules, after: Rules
 ) -> None:
+    # A new SLA, under the same grading threshold: a threshold that moves a lead's grade over
+    # its history moves its cadence's start, which only a fold finds (rederive folds those).
+    after = replace(after, threshold=before.threshold)
     derived = derive(fold("L-1", facts, before), after)
     folded = fold("L-1", facts, after)
 

@@ -37,6 +37,7 @@ K = 6
 WINDOW = timedelta(days=14)
 FIRST_TOUCH = timedelta(hours=24)  # min(H = 24 h, D/K = 56 h)
 SPACING = timedelta(hours=56)  # D/K: touch k ≥ 2 is due at a + k·56 h
+ESCALATE_AFTER = timedelta(hours=48)
 
 # Three digest weeks, Monday to Monday in UTC, and the digest built on the Monday after.
 W1 = datetime(2026, 11, 2, tzinfo=UTC)
@@ -140,8 +141,18 @@ class PlannedLead:
         return self.fit is None or self.interest is None or self.email is None
 
     @property
-    def in_work(self) -> bool:
-        return self.owner is not None and self.status in ("open", "accepted") and not self.avoid
+    def worked(self) -> bool:
+        """On sales' cadence when owned: sales-ready or review (high interest), DESIGN §2."""
+        return self.fit is not None and self.interest is not None and self.interest >= 50
+
+    def in_work(self, duplicates: set[str]) -> bool:
+        """Owned, open or accepted, on a cadence, and not a duplicate (never worked twice)."""
+        return (
+            self.owner is not None
+            and self.status in ("open", "accepted")
+            and self.worked
+            and self.lead_id not in duplicates
+        )
 
     def next_due(self) -> datetime | None:
         """When the first missing touch is due: a + 24 h for the first, a + k·56 h for touch k."""
@@ -297,7 +308,8 @@ def expected_week(plan: list[PlannedLead], start: datetime, end: datetime) -> Pe
         kth = lead.touches[K - 1] if len(lead.touches) >= K else None
         if (
             within(window_end)
-            and not lead.avoid
+            and lead.worked
+            and lead.lead_id not in duplicates
             and (kth is None or kth > window_end)
             and (lead.closed_at is None or lead.closed_at >= window_end)
         ):
@@ -328,16 +340,20 @@ def expected_week(plan: list[PlannedLead], start: datetime, end: datetime) -> Pe
 
 def expected_at_now(plan: list[PlannedLead]) -> dict[str, Any]:
     """Compliance and overdue leads per rep at NOW: leads in work (owned, open or accepted,
-    not avoid), overdue when their next touch was due by NOW; in their window when assigned
-    less than 14 days before NOW."""
+    sales-ready or review, not duplicates), overdue when their next touch was due by NOW and
+    they do not wait for an outcome yet; in their window when assigned less than 14 days
+    before NOW."""
     in_window = overdue_in_window = 0
     overdue: Counter[str] = Counter()
+    duplicates = duplicate_ids(plan)
     for lead in plan:
-        if not lead.in_work:
+        if not lead.in_work(duplicates):
             continue
         assert lead.owner is not None and lead.assigned_at is not None
         due = lead.next_due()
-        late = due is not None and due <= NOW
+        # A breach leaves the overdue lists once escalated: E (48 h) after its window ended.
+        waits_for_outcome = lead.assigned_at + WINDOW <= NOW - ESCALATE_AFTER
+        late = due is not None and due <= NOW and not waits_for_outcome
         overdue[lead.owner] += late
         if lead.assigned_at > NOW - WINDOW:
             in_window += 1
@@ -567,11 +583,12 @@ def test_breaches_overdue_compliance_and_first_touch_counted_by_hand(app: Runnin
     assert week_three.breaches == 2  # B1, B6
     assert (week_one.breaches, week_two.breaches) == (0, 0)
     assert figures_for(app, W3_END, W3_END + timedelta(days=7)).breaches == 1  # B2
-    # Overdue at NOW: B1 (U0ANA), B2 (U0BEN), B8 (U0CAT). In the window (assigned after
-    # 9 Nov 09:00): B7 and B8, one of them overdue → compliance 1/2. The same in every week:
-    # both are the state at NOW.
+    # Overdue at NOW: B2 (U0BEN; its window ended 9 h ago, within the 48 h its escalation
+    # takes) and B8 (U0CAT). B1's window ended a week ago: escalated since, it waits for an
+    # outcome and is overdue no more. In the window (assigned after 9 Nov 09:00): B7 and B8,
+    # one of them overdue → compliance 1/2. The same in every week: both are the state at NOW.
     for week in (week_one, week_two, week_three):
-        assert week.overdue_by_rep == {"U0ANA": 1, "U0BEN": 1, "U0CAT": 1}
+        assert week.overdue_by_rep == {"U0BEN": 1, "U0CAT": 1}
         assert week.compliance == Fraction(1, 2)
         assert week.point_in_time and week.workspace_leads == 8
     # Assigned in week 1 and touched: B1 after 4 h, B5 after 12 h, B6 after 24 h → 12 h.

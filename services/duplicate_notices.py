@@ -1,0 +1,70 @@
+"""Duplicates are never worked twice (DESIGN §2): the owner of a duplicate is told, once, which
+lead it duplicates and who owns that one. The notice is queued in the transaction that stored
+the event making the lead an owned duplicate, under one key per lead and owner, and a job sends
+it in the owner's working hours (as speed to lead)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from domain.grading import LeadStatus
+from storage import leads, postings
+from storage.models import Lead
+
+KIND = "duplicate"
+
+
+def key(external_id: str, owner_id: str) -> str:
+    return postings.person_lead_key(KIND, owner_id, external_id)
+
+
+def lead_of(posting_key: str) -> tuple[str, str] | None:
+    """(owner, lead) the key names."""
+    return postings.person_and_lead(posting_key, KIND)
+
+
+def queue(session: Session, set_off_leads: Sequence[Lead], *, now: datetime) -> int:
+    """In the caller's transaction: a notice for each owned duplicate among these leads."""
+    queued = 0
+    for lead in set_off_leads:
+        if lead.duplicate_of is None or lead.owner_id is None or lead.status != LeadStatus.OPEN:
+            continue
+        queued += postings.queue(
+            session,
+            key=key(lead.external_id, lead.owner_id),
+            kind=KIND,
+            now=now,
+            channel=lead.owner_id,
+        )
+    return queued
+
+
+@dataclass(frozen=True)
+class Notice:
+    key: str
+    owner_id: str
+    lead: Lead | None  # None: no longer an owned duplicate of this owner's
+    original: Lead | None
+
+
+def waiting(session: Session, *, limit: int) -> list[Notice]:
+    """The queued notices, with the duplicate and its original as they stand now."""
+    found = []
+    for row in postings.pending(session, kind=KIND, limit=limit):
+        named = lead_of(row.key)
+        if named is None:
+            continue
+        owner, external_id = named
+        lead = leads.lead_by_external_id(session, external_id=external_id)
+        original = (
+            leads.lead_by_external_id(session, external_id=lead.duplicate_of)
+            if lead is not None and lead.duplicate_of is not None
+            else None
+        )
+        still = lead is not None and original is not None and lead.owner_id == owner
+        found.append(Notice(row.key, owner, lead if still else None, original))
+    return found
