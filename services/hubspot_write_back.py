@@ -90,9 +90,10 @@ def _requests(event: NewEvent) -> list[tuple[str, str, dict[str, Any]]]:
             ("", "lead_status", {"hs_lead_status": UNQUALIFIED}),
             (":note", "notes", {"title": note, "body": note, "at": at.isoformat()}),
         ]
-    if event.type == "lead.lost":
+    if event.type in ("lead.lost", "lead.recycled"):
         reason = str(data.get("reason") or "no reason given")
-        note = f"Lost in Slack{who}: {reason} {marker}"
+        what = "Lost" if event.type == "lead.lost" else "Recycled to marketing"
+        note = f"{what} in Slack{who}: {reason} {marker}"
         return [("", "notes", {"title": note, "body": note, "at": at.isoformat()})]
     return []
 

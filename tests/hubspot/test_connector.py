@@ -545,6 +545,22 @@ def test_an_email_touch_and_a_lost_lead_go_back_as_an_email_and_a_note(
     assert "went with a rival" in str(note["properties"]["hs_note_body"])
 
 
+def test_a_lead_recycled_in_slack_goes_back_as_a_note_with_the_reason(
+    app: RunningApp, crm: HubSpotEmulator
+) -> None:
+    contact = hubspot_lead(app, crm)
+    reply = ephemeral_reply(
+        app.command("/lead", f"recycle HS-{contact} not before next budget", user_id=ANA)
+    )
+    assert "Recycled" in blocks_text(reply)
+
+    assert send(app).sent == 1
+
+    [note] = crm.engagements("notes", contact)
+    body = str(note["properties"]["hs_note_body"])
+    assert "Recycled to marketing in Slack" in body and "not before next budget" in body
+
+
 def test_admins_read_whether_hubspot_takes_the_token(app: RunningApp, crm: HubSpotEmulator) -> None:
     connected = blocks_text(ephemeral_reply(app.command("/smarketing", "hubspot", user_id=ADMIN)))
     crm.access_token = "pat-revoked"  # the private app's token was rotated in HubSpot
