@@ -175,17 +175,26 @@ def already_recorded(lead: Lead, *, sla: SalesSla, now: datetime) -> Message:
 
 
 def timeline(
-    lead: Lead, events: Sequence[LeadEvent], *, sla: SalesSla, now: datetime, more: bool
+    lead: Lead,
+    events: Sequence[LeadEvent],
+    *,
+    sla: SalesSla,
+    now: datetime,
+    more: bool,
+    crm_link: str | None = None,
 ) -> Message:
-    """`/lead ID`: the lead's fields, its follow-up against the SLA, and its latest events."""
+    """`/lead ID`: the lead's fields, its follow-up against the SLA, and its latest events;
+    `crm_link`: its record in the CRM it came from."""
     title = lead.external_id + (
         f" · {lead.company or lead.name}" if lead.company or lead.name else ""
     )
     who = ", ".join(shown(part) for part in (lead.name, lead.company) if part) or "—"
+    scores = f"fit {_score(lead.fit)} · interest {_score(lead.interest)}"
     fields = [
         ("Lead", who),
+        ("E-mail", shown(lead.email) if lead.email else "—"),
         ("Status", lead.status),
-        ("Grade", lead.grade),
+        ("Grade", f"{lead.grade} ({scores})"),
         ("Owner", owner_text(lead)),
         ("Touches", f"{lead.touches} of {sla.touches} (in {sla.days} days)"),
         ("Source", shown(lead.source) if lead.source else "—"),
@@ -200,6 +209,8 @@ def timeline(
         SectionBlock(text=MarkdownTextObject(text=_standing(lead, sla=sla, now=now))),
     ]
     notes = _notes(lead)
+    if crm_link is not None:
+        notes.append(f"<{crm_link}|Open in the CRM>")
     if notes:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(notes))]))
     blocks.append(DividerBlock())
@@ -212,6 +223,28 @@ def timeline(
     )
     text = f"{lead.external_id}: {lead.status}, {lead.touches} of {sla.touches} touches"
     return Message(text=text, blocks=blocks)
+
+
+def _score(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def found(text: str, leads: Sequence[Lead], *, more: bool) -> Message:
+    """`/lead TEXT`: the leads whose e-mail, name or company starts with it, with their ids."""
+    heading = f"Leads matching “{clip(text, 60)}”"
+    lines = [
+        f"{_first(lead)}"
+        + (f" · {shown(lead.email, 80)}" if lead.email else "")
+        + f" · {lead.grade} · {lead.status} · {owner_text(lead)}"
+        for lead in leads
+    ]
+    footer = "`/lead ID` shows one of them."
+    if more:
+        footer = f"The first {len(leads)} shown: type more of the name to narrow it. " + footer
+    text_line = f"{len(leads)}{'+' if more else ''} leads match: " + ", ".join(
+        lead.external_id for lead in leads
+    )
+    return _listing(heading, lines, more=0, footer=footer, text=text_line)
 
 
 def _standing(lead: Lead, *, sla: SalesSla, now: datetime) -> str:

@@ -47,6 +47,7 @@ HELP_LINES = [
     "`/lead lost ID [REASON]` — tell marketing what became of a lead.",
     "`/lead recycle ID REASON` — hand a lead back to marketing to nurture, with the reason.",
     "`/lead ID` — one lead: its fields, touches against the SLA, next touch due, latest events.",
+    "`/lead NAME`, `/lead E-MAIL` or `/lead COMPANY` — find leads (ten at most, with their ids).",
     "`/lead mine` — your open leads, most overdue first, then those that need an outcome.",
     "`/lead unassigned` · `/lead assign ID @rep` — leads no rep owns, and handing one to a rep "
     "(managers and admins).",
@@ -54,6 +55,7 @@ HELP_LINES = [
 CHANGES = ACTIONS
 SUBCOMMANDS = (*CHANGES, "mine", "unassigned", "help")
 HELP_WORDS = {"help", "?", "-h", "--help"}
+MAX_SEARCH = 255  # a lead id's length; a name or company searched is shorter still
 # lead.won keeps 16 digits with cents (Numeric(16, 2)).
 MAX_WON = Decimal(10) ** 14
 
@@ -97,13 +99,8 @@ def parse(text: str) -> LeadRequest:
             raise LeadProblem(f"`/lead {action}` takes nothing after it", example=EXAMPLES[action])
         return LeadRequest(action=action)
     if action not in CHANGES:
-        if rest:
-            raise LeadProblem(
-                f"{quoted(word, limit=60)} is not something `/lead` does: use "
-                + ", ".join(f"`{name}`" for name in SUBCOMMANDS)
-                + ", or a lead id alone"
-            )
-        return LeadRequest(action="show", external_id=word)
+        # A lead's id, or what someone remembers of it: a name, an e-mail, a company.
+        return LeadRequest(action="show", external_id=" ".join(text.split())[:MAX_SEARCH])
     external_id, rest = _split(rest)
     if not external_id:
         raise LeadProblem(f"Give the id of the lead to {action}", example=EXAMPLES[action])
@@ -200,11 +197,40 @@ def _no_such_lead(request: LeadRequest) -> Message:
 
 
 async def show(services: Services, request: LeadRequest) -> Message:
+    """One lead by its id; else the leads whose e-mail, name or company starts with the text;
+    else the ids it may have meant."""
     found = await lead_reads.timeline(services, request.external_id, events=views.TIMELINE_EVENTS)
-    if found is None:
-        return _no_such_lead(request)
-    return views.timeline(
-        found.lead, found.events, sla=found.sla, now=services.clock.now(), more=found.more
+    if found is not None:
+        return views.timeline(
+            found.lead,
+            found.events,
+            sla=found.sla,
+            now=services.clock.now(),
+            more=found.more,
+            crm_link=await lead_reads.crm_link(services, found.lead),
+        )
+    matches = await lead_reads.search(services, request.external_id)
+    if matches.leads:
+        return views.found(request.external_id, matches.leads, more=matches.more)
+    if matches.did_you_mean:
+        meant = " or ".join(f"`{one}`" for one in matches.did_you_mean)
+        return problem(
+            f"No lead is {quoted(request.external_id, limit=60)}: did you mean {meant}?",
+            example=f"/lead {matches.did_you_mean[0]}",
+        )
+    word, rest = _split(request.external_id)
+    if rest:  # perhaps a subcommand mistyped, rather than a name
+        return problem(
+            f"{quoted(word, limit=60)} is not something `/lead` does: use "
+            + ", ".join(f"`{name}`" for name in SUBCOMMANDS)
+            + "; and no lead's name, e-mail or company starts with "
+            + quoted(request.external_id, limit=60),
+            example=EXAMPLE,
+        )
+    return problem(
+        f"No lead has the id {quoted(request.external_id, limit=60)}, and none has an e-mail, "
+        "name or company starting with it",
+        example="/lead L-1001 · /lead jane@acme.com · /lead Acme",
     )
 
 

@@ -28,6 +28,9 @@ from connectors.hubspot.mapping import (
     lead_fields,
     moment,
 )
+from connectors.hubspot.mapping import (
+    contact_id as contact_of,
+)
 from domain.grading import LeadStatus
 from domain.lead_state import normalize_email
 from services.config import Settings
@@ -45,6 +48,7 @@ logger = logging.getLogger("smarketing.hubspot")
 MAX_EVENTS = 100  # HubSpot sends at most 100 events a delivery
 STAGES = "deal_stages"
 LAST_WEBHOOK = "last_webhook_at"
+PORTAL = "portal_id"  # the HubSpot account, as its webhook deliveries name it
 LAST_SYNC = "last_sync_at"
 CURSOR = "sync_cursor_ms"
 
@@ -89,10 +93,23 @@ def inbox_events(body: Any) -> list[InboxEvent] | str:
 def receive(services: Services, events: Sequence[InboxEvent]) -> int:
     """Store a delivery durably (in a worker thread); how many events were new."""
     now = services.clock.now()
+    portals = {str(event.event.get("portalId")) for event in events if event.event.get("portalId")}
     with services.db.session() as session:
         fresh = hubspot.store_inbox(session, events, now=now)
         hubspot.set_state(session, LAST_WEBHOOK, now.isoformat(), now=now)
+        if len(portals) == 1 and hubspot.state(session, PORTAL) != (portal := portals.pop()):
+            hubspot.set_state(session, PORTAL, portal, now=now)
     return fresh
+
+
+def record_url(session: Session, lead_external_id: str) -> str | None:
+    """The HubSpot record of a lead that came from HubSpot, once a delivery has said which
+    account (portal) it is; None otherwise."""
+    contact = contact_of(lead_external_id)
+    portal = hubspot.state(session, PORTAL)
+    if contact is None or not portal:
+        return None
+    return f"https://app.hubspot.com/contacts/{portal}/record/0-1/{contact}"
 
 
 @dataclass

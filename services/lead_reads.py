@@ -4,10 +4,12 @@ indexes, bounded by what is shown."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from domain.cadence import SalesSla
+from services import hubspot_sync
 from services.context import Services
 from storage import leads, workspace
 from storage.models import Lead, LeadEvent
@@ -69,5 +71,45 @@ async def unassigned(services: Services, *, shown: int) -> OpenLeads:
         with services.db.session() as session:
             found = leads.unassigned_leads(session, limit=shown)
             return OpenLeads(found.shown, found.total, workspace.sales_sla(session))
+
+    return await services.in_thread(read)
+
+
+@dataclass(frozen=True)
+class Search:
+    """What `/lead TEXT` found when TEXT is no lead's id: leads whose e-mail, name or company
+    starts with it, and ids it may have meant."""
+
+    leads: Sequence[Lead]
+    more: bool  # more leads match than are shown
+    did_you_mean: Sequence[str] = field(default_factory=tuple)
+
+
+async def search(services: Services, text: str) -> Search:
+    def read() -> Search:
+        with services.db.session() as session:
+            found, more = leads.search(session, text=text)
+            meant = [] if found else _meant(text, leads.ids_near(session, text=text))
+            return Search(found, more, meant)
+
+    return await services.in_thread(read)
+
+
+def _meant(text: str, candidates: Sequence[str]) -> list[str]:
+    """At most three ids close to what was typed: one that is the typed text behind a prefix
+    (`1001` → `L-1001`) first, then the closest spellings."""
+    suffixed = [one for one in candidates if one.endswith(f"-{text}")]
+    close = difflib.get_close_matches(text, candidates, n=3, cutoff=0.75)
+    return list(dict.fromkeys([*suffixed, *close]))[:3]
+
+
+async def crm_link(services: Services, lead: Lead) -> str | None:
+    """The lead's record in the CRM it came from, when the bot knows where that is."""
+    if not services.settings.hubspot_on:
+        return None
+
+    def read() -> str | None:
+        with services.db.session() as session:
+            return hubspot_sync.record_url(session, lead.external_id)
 
     return await services.in_thread(read)

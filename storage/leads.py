@@ -184,3 +184,60 @@ def unassigned_count(session: Session) -> int:
             )
         ).one()
     )
+
+
+# The most a search shows, and the most candidates a "did you mean" weighs.
+FOUND_MAX = 10
+CANDIDATES = 200
+_ABOVE = "\U0010ffff"  # sorts after any character: [text, text + _ABOVE) is "starts with text"
+
+
+def _starts_with(column: Any, text: str) -> ColumnElement[bool]:
+    """`column` starts with `text`, as a range an index on `column` serves."""
+    return and_(column >= text, column < text + _ABOVE)
+
+
+def search(session: Session, *, text: str, limit: int = FOUND_MAX) -> tuple[list[Lead], bool]:
+    """Leads whose e-mail, name or company starts with `text` (case ignored), e-mail matches
+    first, then by name; each read along its own index (ix_lead_email_created,
+    ix_lead_name_lower, ix_lead_company_lower). The leads, and whether there are more."""
+    wanted = text.strip().lower()
+    found: dict[str, Lead] = {}
+    for condition, order in (
+        (_starts_with(col(Lead.email_normalized), wanted), col(Lead.email_normalized)),
+        (_starts_with(func.lower(Lead.name), wanted), func.lower(Lead.name)),
+        (_starts_with(func.lower(Lead.company), wanted), func.lower(Lead.company)),
+    ):
+        for lead in session.exec(
+            select(Lead).where(condition).order_by(order, col(Lead.external_id)).limit(limit + 1)
+        ):
+            found.setdefault(lead.external_id, lead)
+    leads = list(found.values())
+    return leads[:limit], len(leads) > limit
+
+
+def ids_near(session: Session, *, text: str) -> list[str]:
+    """Lead ids a mistyped one may have meant: those sharing its longest known beginning (read
+    along the unique index on `external_id`), and those ending in `-text` when it was typed
+    without its prefix (`1001` for `L-1001`; a scan of that index alone, on this miss only)."""
+    near: list[str] = []
+    for length in range(len(text) - 1, 1, -1):
+        near = list(
+            session.exec(
+                select(Lead.external_id)
+                .where(_starts_with(col(Lead.external_id), text[:length]))
+                .order_by(col(Lead.external_id))
+                .limit(CANDIDATES)
+            )
+        )
+        if near:
+            break
+    near += list(
+        session.exec(
+            select(Lead.external_id)
+            .where(col(Lead.external_id).endswith(f"-{text}", autoescape=True))
+            .order_by(col(Lead.external_id))
+            .limit(CANDIDATES)
+        )
+    )
+    return near

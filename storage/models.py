@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 from domain.grading import Grade, LeadStatus
@@ -87,6 +87,9 @@ class Lead(SQLModel, table=True):
         # /lead unassigned: leads in work nobody owns, oldest first.
         Index("ix_lead_unassigned", "status", "owner_id", "created_at"),
         Index("ix_lead_email_created", "email_normalized", "created_at"),
+        # `/lead NAME-OR-COMPANY`: leads whose name or company starts with what was typed.
+        Index("ix_lead_name_lower", func.lower(text("name"))),
+        Index("ix_lead_company_lower", func.lower(text("company"))),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -561,6 +561,19 @@ def test_a_lead_recycled_in_slack_goes_back_as_a_note_with_the_reason(
     assert "Recycled to marketing in Slack" in body and "not before next budget" in body
 
 
+def test_a_lead_from_hubspot_links_to_its_record_there(
+    app: RunningApp, crm: HubSpotEmulator
+) -> None:
+    contact = hubspot_lead(app, crm)  # the delivery names the account: portalId
+
+    text = blocks_text(ephemeral_reply(app.command("/lead", f"HS-{contact}", user_id=ANA)))
+
+    portal = crm.event("contact.creation", contact)["portalId"]
+    assert f"<https://app.hubspot.com/contacts/{portal}/record/0-1/{contact}|Open in the CRM>" in (
+        text
+    )
+
+
 def test_admins_read_whether_hubspot_takes_the_token(app: RunningApp, crm: HubSpotEmulator) -> None:
     connected = blocks_text(ephemeral_reply(app.command("/smarketing", "hubspot", user_id=ADMIN)))
     crm.access_token = "pat-revoked"  # the private app's token was rotated in HubSpot
