@@ -199,6 +199,12 @@ def sales_blocks(side: SalesSide, *, title: str) -> list[Block]:
         _field("Overdue", f"{total.overdue:,}"),
         _field("Breaches this month", f"{total.breaches:,}"),
         _field("Median first touch", first_touch),
+        _field(
+            "Median first touch, sales-ready",
+            format_duration(side.median_first_touch_sales_ready)
+            if side.median_first_touch_sales_ready is not None
+            else "—",
+        ),
     ]
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=f"*Sales* · {title}"), fields=fields),

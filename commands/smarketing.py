@@ -32,7 +32,8 @@ HELP_LINES = HELP_LINES = [
     "(anyone)",
     "• `/smarketing sla leads N per month [per rep]` — marketing's commitment (admins)",
     "• `/smarketing sla touches K in D days [first-touch H hours] [escalate after E hours]` — "
-    "sales' commitment; the parts left out keep their values (admins)",
+    "sales' commitment; the parts left out keep their values; `first-touch 1 hour for "
+    "sales-ready` gives sales-ready leads their own first touch (admins)",
     "• `/smarketing digest #channel [DAY HH:MM]` — where and when the weekly digest goes "
     "(default Monday 09:00); `/smarketing digest now` posts it now (admins)",
     "• `/smarketing manager @rep @manager` — who hears about the rep's missed follow-ups; "

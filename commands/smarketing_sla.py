@@ -1,5 +1,6 @@
 """`/smarketing sla leads N per month [per rep]` and `/smarketing sla touches K in D days
-[first-touch H hours] [escalate after E hours]`: both sides of the SLA (admins)."""
+[first-touch H hours [for sales-ready]] [escalate after E hours]`: both sides of the SLA
+(admins)."""
 
 from __future__ import annotations
 
@@ -122,6 +123,7 @@ class SalesSlaChange:
     days: int | None = None
     first_touch_hours: int | None = None
     escalate_after_hours: int | None = None
+    sales_ready_first_touch_hours: int | None = None  # `first-touch 1 hour for sales-ready`
 
     def applied_to(self, sla: SalesSla) -> SalesSla:
         return SalesSla(
@@ -136,6 +138,11 @@ class SalesSlaChange:
                 self.escalate_after_hours
                 if self.escalate_after_hours is not None
                 else sla.escalate_after_hours
+            ),
+            sales_ready_first_touch_hours=(
+                self.sales_ready_first_touch_hours
+                if self.sales_ready_first_touch_hours is not None
+                else sla.sales_ready_first_touch_hours
             ),
         )
 
@@ -168,9 +175,20 @@ def parse_sales_sla(words: list[str]) -> SalesSlaChange:
             token == "first" and tokens[at + 1 : at + 2] in (["touch"], ["touches"])
         ):
             at = _skip(tokens, at + (1 if token != "first" else 2), {"within", "in", "after"})
+            hours, at = _read(tokens, at, FIRST_TOUCH)
+            if tokens[at : at + 1] == ["for"]:
+                if tokens[at + 1 : at + 2] not in (["sales-ready"], ["sales_ready"]):
+                    raise ParseError(
+                        "a first touch of its own is for sales-ready leads only: "
+                        f"`first-touch {hours} hours for sales-ready`"
+                    )
+                if change.sales_ready_first_touch_hours is not None:
+                    raise ParseError("the sales-ready leads' first touch is given twice")
+                change = replace(change, sales_ready_first_touch_hours=hours)
+                at += 2
+                continue
             if change.first_touch_hours is not None:
                 raise ParseError(f"`{FIRST_TOUCH.clause}` is given twice")
-            hours, at = _read(tokens, at, FIRST_TOUCH)
             change = replace(change, first_touch_hours=hours)
         elif token in {"escalate", "escalation", "escalations"}:
             at = _skip(tokens, at + 1, {"after", "at", "in"})

@@ -8,18 +8,30 @@ from datetime import UTC, datetime, timedelta
 
 @dataclass(frozen=True)
 class SalesSla:
-    """K touches in D days of assignment, the first within H hours; escalate after E hours."""
+    """K touches in D days of assignment, the first within H hours (sales-ready leads may have
+    their own, shorter H: speed to lead); escalate after E hours."""
 
     touches: int = 6
     days: int = 14
     first_touch_hours: int = 24
     escalate_after_hours: int = 48
+    sales_ready_first_touch_hours: int | None = None  # None: the same H as every lead
 
     def __post_init__(self) -> None:
         if self.touches < 1 or self.days < 1 or self.first_touch_hours < 1:
             raise ValueError("touches, days and first-touch hours must be at least 1")
+        own = self.sales_ready_first_touch_hours
+        if own is not None and own < 1:
+            raise ValueError("first-touch hours must be at least 1")
         if self.escalate_after_hours < 0:
             raise ValueError("escalation hours cannot be negative")
+
+    def first_touch(self, *, sales_ready: bool) -> timedelta:
+        """H for this lead: the sales-ready one when set and the lead is sales-ready."""
+        hours = self.first_touch_hours
+        if sales_ready and self.sales_ready_first_touch_hours is not None:
+            hours = self.sales_ready_first_touch_hours
+        return timedelta(hours=hours)
 
     @property
     def window(self) -> timedelta:
@@ -40,22 +52,29 @@ def _after(moment: datetime, elapsed: timedelta) -> datetime:
     return moment.astimezone(UTC) + elapsed
 
 
-def touch_due(*, assigned_at: datetime, touch: int, sla: SalesSla) -> datetime:
-    """Touch k (1-based) is due at a + k·D/K; touch 1 at a + min(H, D/K)."""
+def touch_due(
+    *, assigned_at: datetime, touch: int, sla: SalesSla, sales_ready: bool = False
+) -> datetime:
+    """Touch k (1-based) is due at a + k·D/K; touch 1 at a + min(H, D/K), H the sales-ready
+    lead's own when the SLA gives them one."""
     if not 1 <= touch <= sla.touches:
         raise ValueError(f"touch {touch} is outside 1..{sla.touches}")
     spacing = sla.window / sla.touches
     if touch == 1:
-        return _after(assigned_at, min(timedelta(hours=sla.first_touch_hours), spacing))
+        return _after(assigned_at, min(sla.first_touch(sales_ready=sales_ready), spacing))
     # Multiply before dividing, so the last touch falls exactly at the end of the window.
     return _after(assigned_at, sla.window * touch / sla.touches)
 
 
-def next_touch_due(*, assigned_at: datetime, touches: int, sla: SalesSla) -> datetime | None:
+def next_touch_due(
+    *, assigned_at: datetime, touches: int, sla: SalesSla, sales_ready: bool = False
+) -> datetime | None:
     """When the first missing touch is due; None once all K touches are logged."""
     if touches >= sla.touches:
         return None
-    return touch_due(assigned_at=assigned_at, touch=touches + 1, sla=sla)
+    return touch_due(
+        assigned_at=assigned_at, touch=touches + 1, sla=sla, sales_ready=sales_ready
+    )
 
 
 def is_overdue(*, next_due: datetime | None, now: datetime) -> bool:

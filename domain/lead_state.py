@@ -216,7 +216,12 @@ def derive(state: LeadState, rules: Rules) -> LeadState:
         # folded again from the log, so its cadence starts where a rebuild would start it).
         window = window_end(assigned_at=start, sla=rules.sla)
         if not state.status.is_closed:
-            due = next_touch_due(assigned_at=start, touches=state.touches, sla=rules.sla)
+            due = next_touch_due(
+                assigned_at=start,
+                touches=state.touches,
+                sla=rules.sla,
+                sales_ready=graded == Grade.SALES_READY,
+            )
     return replace(
         state,
         grade=graded,

@@ -126,6 +126,7 @@ class SalesSide:
     per_rep: list[tuple[str, SalesCounts]]  # most overdue first
     overdue: list[OverdueLead]  # the longest overdue, at most the limit asked for
     median_first_touch: timedelta | None
+    median_first_touch_sales_ready: timedelta | None = None  # speed to lead, apart
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from domain.funnel import Period
+from domain.grading import Grade
 from domain.pace import Span, current_period, elapsed_fraction
 from domain.sla import (
     MarketingSide,
@@ -90,6 +91,9 @@ def _sales(
         ),
         median_first_touch=queries.median_first_touch(
             session, owners=owners, start=month.start, end=now
+        ),
+        median_first_touch_sales_ready=queries.median_first_touch(
+            session, owners=owners, start=month.start, end=now, grade=Grade.SALES_READY
         ),
     )
 

@@ -188,6 +188,7 @@ class SalesCommitment(SQLModel, table=True):
     days: int
     first_touch_hours: int
     escalate_after_hours: int
+    sales_ready_first_touch_hours: int | None = None  # speed to lead: sales-ready leads' own H
     set_by: str = Field(max_length=64)
     set_at: datetime = Field(sa_type=UTCDateTime, index=True)
 

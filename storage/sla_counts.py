@@ -117,9 +117,15 @@ def breaches_between(session: Session, *, start: datetime, end: datetime) -> int
 
 
 def median_first_touch(
-    session: Session, *, owners: Sequence[str] | None, start: datetime, end: datetime
+    session: Session,
+    *,
+    owners: Sequence[str] | None,
+    start: datetime,
+    end: datetime,
+    grade: Grade | None = None,
 ) -> timedelta | None:
-    """Median time from assignment to first touch, over leads assigned in [start, end)."""
+    """Median time from assignment to first touch, over leads assigned in [start, end) (of
+    one grade, when given: sales-ready leads' speed to lead)."""
     durations: list[timedelta] = []
     for owner_filter in _owner_filter(owners):
         rows = session.execute(
@@ -128,6 +134,7 @@ def median_first_touch(
                 col(Lead.assigned_at) >= start,
                 col(Lead.assigned_at) < end,
                 col(Lead.first_touch_at).is_not(None),
+                *_where(None if grade is None else col(Lead.grade) == grade.value),
             )
         )
         durations.extend(touched - assigned for assigned, touched in rows)

@@ -47,6 +47,7 @@ def sales_sla(session: Session) -> SalesSla:
         days=row.days,
         first_touch_hours=row.first_touch_hours,
         escalate_after_hours=row.escalate_after_hours,
+        sales_ready_first_touch_hours=row.sales_ready_first_touch_hours,
     )
 
 
@@ -155,9 +156,16 @@ def describe_sales(sla: SalesSla) -> str:
     return (
         f"{sla.touches:,} touch{'es' if sla.touches != 1 else ''} in {sla.days:,} "
         f"day{'s' if sla.days != 1 else ''}, first touch within {sla.first_touch_hours:,} "
-        f"hour{'s' if sla.first_touch_hours != 1 else ''}, escalate after "
+        f"hour{'s' if sla.first_touch_hours != 1 else ''}{_sales_ready(sla)}, escalate after "
         f"{sla.escalate_after_hours:,} hour{'s' if sla.escalate_after_hours != 1 else ''}"
     )
+
+
+def _sales_ready(sla: SalesSla) -> str:
+    hours = sla.sales_ready_first_touch_hours
+    if hours is None:
+        return ""
+    return f" ({hours:,} hour{'s' if hours != 1 else ''} for sales-ready leads)"
 
 
 def marketing_in_force(session: Session) -> str:
@@ -200,6 +208,7 @@ def set_sales_commitment(
         days=sla.days,
         first_touch_hours=sla.first_touch_hours,
         escalate_after_hours=sla.escalate_after_hours,
+        sales_ready_first_touch_hours=sla.sales_ready_first_touch_hours,
         set_by=by,
         set_at=at,
     )

@@ -243,6 +243,52 @@ def test_after_the_sales_sla_changes_every_lead_follows_the_new_cadence(
     assert lead(people, "L-2").window_ends_at == ASSIGNED + timedelta(days=8)
 
 
+def test_sales_ready_leads_may_have_a_first_touch_of_their_own(people: RunningApp) -> None:
+    response = post_events(
+        people,
+        created("L-HOT", ASSIGNED, email="hot@example.com", fit=80, interest=80),
+        assigned("L-HOT", ASSIGNED, slack_user_id=REP),
+        created("L-REV", ASSIGNED, email="rev@example.com", fit=20, interest=80),  # review
+        assigned("L-REV", ASSIGNED, slack_user_id=REP),
+    )
+    assert response.status_code == 200, response.text
+
+    body = ask(people, "sla touches first-touch 1 hour for sales-ready")
+
+    assert "first touch within 24 hours (1 hour for sales-ready leads)" in body["text"]
+    _wait_for(lambda: lead(people, "L-HOT").next_touch_due == ASSIGNED + timedelta(hours=1))
+    assert lead(people, "L-REV").next_touch_due == ASSIGNED + timedelta(hours=24)
+    assert "(1 hour for sales-ready leads)" in settings_shown(people)
+    # The speed to lead of sales-ready leads, apart from every lead's first touch.
+    assert post_events(people, touched("L-HOT", ASSIGNED + timedelta(minutes=30))).is_success
+    assert post_events(people, touched("L-REV", ASSIGNED + timedelta(hours=2))).is_success
+    status = reply_text(people.command("/sla-status", "", user_id=REP).json())
+    assert "*Median first touch*\n1 h 15 min" in status
+    assert "*Median first touch, sales-ready*\n30 min" in status
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("sla touches first-touch 1 hour for review", "for sales-ready leads only"),
+        (
+            "sla touches first-touch 1 hour for sales-ready first-touch 2 hours for sales-ready",
+            "The sales-ready leads' first touch is given twice",
+        ),
+        ("sla touches first-touch 0 hours for sales-ready", "at least 1 hour"),
+    ],
+)
+def test_a_bad_sales_ready_first_touch_is_one_line_and_changes_nothing(
+    people: RunningApp, text: str, reason: str
+) -> None:
+    before = store(people)
+
+    body = ask(people, text)
+
+    assert reason in body["text"]
+    assert store(people) == before
+
+
 def test_the_reply_does_not_wait_for_a_large_store_to_follow_the_new_sla(
     people: RunningApp,
 ) -> None:
@@ -648,5 +694,8 @@ def test_help_gives_the_forms_of_both_slas_and_of_reporting_lines(people: Runnin
     assert "`/smarketing sla leads N per month [per rep]` — marketing's commitment (admins)" in (
         shown
     )
-    assert "the parts left out keep their values (admins)" in shown
+    assert "the parts left out keep their values" in shown
+    assert "`first-touch 1 hour for sales-ready` gives sales-ready leads their own first touch" in (
+        shown
+    )
     assert "`/smarketing manager @rep none` clears it (admins)" in shown
