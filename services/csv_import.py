@@ -27,10 +27,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from domain.lead_state import normalize_email
 from services.context import Services
 from services.ingestion import SlackUnavailable, ingest, resolve_owners
-from services.lead_events import LeadAssigned, LeadCreated, LeadEventIn
+from services.lead_events import LeadAssigned, LeadCreated, LeadEventIn, LeadRecycled
 
 LEAD_COLUMNS = ("email", "name", "company", "source", "campaign", "persona", "fit", "interest")
-COLUMNS = ("external_id", *LEAD_COLUMNS, "owner_email", "created_at")
+# A lead recycled to marketing in the CRM it comes from: when, and why (both, or neither).
+RECYCLE_COLUMNS = ("recycled_at", "recycle_reason")
+COLUMNS = ("external_id", *LEAD_COLUMNS, "owner_email", "created_at", *RECYCLE_COLUMNS)
 # Without these no row could be a lead; every other column may be left out of the header.
 REQUIRED_COLUMNS = ("external_id", "created_at")
 CHUNK_ROWS = 500  # rows per transaction: up to 1,000 events, the API's batch limit
@@ -110,11 +112,13 @@ class ImportReport:
 
 @dataclass(frozen=True)
 class LeadRow:
-    """A valid row: its `lead.created` event, and its `lead.assigned` when it names an owner."""
+    """A valid row: its `lead.created` event, its `lead.assigned` when it names an owner, and
+    its `lead.recycled` when it says the lead went back to marketing."""
 
     line: int
     created: LeadCreated
     owner_email: str | None
+    recycled: LeadRecycled | None = None
 
 
 # ------------------------------------------------------------------ reading the file
@@ -230,9 +234,7 @@ def open_leads_file(path: Path) -> Iterator[LeadsFile]:
 def parse_row(values: dict[str, str], *, line: int) -> LeadRow | Rejection:
     """Validate a row with the API's own models; a rejection names every bad column."""
     cleaned = {name: value.strip() for name, value in values.items() if value.strip()}
-    created_at = cleaned.get("created_at")
-    if created_at is not None and _BARE_DATE.match(created_at):
-        created_at += "T00:00:00Z"  # a bare date is the start of that day in UTC
+    created_at = _moment(cleaned.get("created_at"))
     lead = {name: cleaned[name] for name in ("external_id", *LEAD_COLUMNS) if name in cleaned}
     problems: dict[str, str] = {}
     created: LeadCreated | None = None
@@ -256,10 +258,54 @@ def parse_row(values: dict[str, str], *, line: int) -> LeadRow | Rejection:
             )
         except ValidationError as error:
             _collect(error, problems)
+    recycled = _recycled(cleaned, lead.get("external_id"), problems)
     if created is None or problems:
         ordered = sorted(problems.items(), key=lambda item: COLUMNS.index(item[0]))
         return Rejection(line, tuple(ordered))
-    return LeadRow(line=line, created=created, owner_email=normalize_email(owner_email))
+    return LeadRow(
+        line=line, created=created, owner_email=normalize_email(owner_email), recycled=recycled
+    )
+
+
+def _moment(text: str | None) -> str | None:
+    """A bare date is the start of that day in UTC."""
+    if text is not None and _BARE_DATE.match(text):
+        return text + "T00:00:00Z"
+    return text
+
+
+def _recycled(
+    cleaned: dict[str, str], external_id: str | None, problems: dict[str, str]
+) -> LeadRecycled | None:
+    """The row's `lead.recycled`, when it has `recycled_at` and `recycle_reason`; one without
+    the other is a problem (marketing needs the reason, and the moment orders the events)."""
+    at, reason = cleaned.get("recycled_at"), cleaned.get("recycle_reason")
+    if at is None and reason is None:
+        return None
+    if reason is None:
+        problems["recycle_reason"] = "is required with recycled_at: marketing needs the reason"
+        return None
+    if at is None:
+        problems["recycled_at"] = "is required with recycle_reason"
+        return None
+    try:
+        return LeadRecycled.model_validate(
+            {
+                "id": "csv",
+                "type": "lead.recycled",
+                "occurred_at": _moment(at),
+                "lead": {"external_id": external_id},
+                "reason": reason,
+            }
+        )
+    except ValidationError as error:
+        for item in error.errors():
+            where = str(item["loc"][0])
+            column = {"occurred_at": "recycled_at", "reason": "recycle_reason"}.get(where)
+            if column is not None and column not in problems:
+                said = _reason(column, item["type"], str(item["msg"]), item.get("input"))
+                problems[column] = said
+        return None
 
 
 def _collect(error: ValidationError, problems: dict[str, str]) -> None:
@@ -274,9 +320,9 @@ def _collect(error: ValidationError, problems: dict[str, str]) -> None:
 def _reason(column: str, kind: str, message: str, given: Any) -> str:
     if kind == "missing" or given is None:
         reason = "is required" if column in REQUIRED_COLUMNS else message
-    elif column == "created_at" and kind == "timezone_aware":
+    elif column in {"created_at", "recycled_at"} and kind == "timezone_aware":
         reason = f"has no time zone; write {_WHEN_EXAMPLE}"
-    elif column == "created_at":
+    elif column in {"created_at", "recycled_at"}:
         reason = f"is not a date and time; write {_WHEN_EXAMPLE}"
     elif column in {"fit", "interest"}:
         reason = "must be a score from 0 to 100, or high or low"
@@ -286,6 +332,16 @@ def _reason(column: str, kind: str, message: str, given: Any) -> str:
         shown = given if len(given) <= 40 else given[:39] + "…"
         reason += f" (got {shown!r})"
     return reason
+
+
+def recycled_event_id(recycled: LeadRecycled) -> str:
+    """The same recycling imported again is a duplicate."""
+    values = [
+        recycled.lead.external_id,
+        recycled.occurred_at.astimezone(UTC).isoformat(),
+        recycled.reason,
+    ]
+    return "csv:recycled:" + _sha256(json.dumps(values, ensure_ascii=False))
 
 
 def created_event_id(created: LeadCreated) -> str:
@@ -395,6 +451,11 @@ async def _ingest_rows(services: Services, rows: list[LeadRow], report: ImportRe
             events.append(assigned)
             event_lines.append(row.line)
             ids += (assigned.id,)
+        if row.recycled is not None:
+            recycled = row.recycled.model_copy(update={"id": recycled_event_id(row.recycled)})
+            events.append(recycled)
+            event_lines.append(row.line)
+            ids += (recycled.id,)
         row_ids.append(ids)
     ingested = await ingest(services, events, origin=ORIGIN)
     stored = set(ingested.result.stored)

@@ -378,3 +378,33 @@ def test_when_slack_refuses_the_lookup_the_import_stops_and_stores_nothing_of_th
     )
     assert "Traceback" not in result.stderr
     assert event_count(db) == 0
+
+
+def test_a_row_may_say_the_lead_was_recycled_to_marketing_and_why(
+    db: Database, database_url: str, slack: SlackEmulator, tmp_path: Path
+) -> None:
+    slack.add_user(ANA, name="Ana Lima", email="ana@example.com")
+    header = HEADER + ",recycled_at,recycle_reason"
+    path = write_csv(
+        tmp_path / "leads.csv",
+        "L-1,kim@acme.example,Kim,Acme,ads,q4,CFO,80,80,ana@example.com,2026-10-01,"
+        "2026-10-20,not before Q3",
+        "L-2,lee@acme.example,Lee,Acme,ads,q4,CFO,80,80,ana@example.com,2026-10-01,,",
+        "L-3,max@acme.example,Max,Acme,ads,q4,CFO,80,80,,2026-10-01,2026-10-20,",
+        "L-4,zed@acme.example,Zed,Acme,ads,q4,CFO,80,80,,2026-10-01,,no budget",
+        header=header,
+    )
+
+    first = smarketing_import(path, database_url, slack, tmp_path)
+    again = smarketing_import(path, database_url, slack, tmp_path)
+
+    out = first.stdout
+    assert "line 4: recycle_reason: is required with recycled_at: marketing needs the reason" in out
+    assert "line 5: recycled_at: is required with recycle_reason" in out
+    assert "Leads stored: 2" in out
+    assert "Already imported (duplicates, nothing changed): 2" in again.stdout
+    stored = leads(db)
+    assert (stored["L-1"].status, stored["L-1"].recycle_reason) == ("recycled", "not before Q3")
+    assert stored["L-1"].closed_at == datetime(2026, 10, 20, tzinfo=UTC)
+    assert stored["L-2"].status == "open"
+    assert sorted(stored) == ["L-1", "L-2"]
