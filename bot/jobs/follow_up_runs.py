@@ -152,16 +152,18 @@ async def run_speed_to_lead(services: Services, *, dry_run: bool = False) -> Fol
 
     def planned(session: Session) -> list[_Queued]:
         return [
-            _Queued(item.key, item.owner_id, None if lead is None else _speed(lead, item.owner_id))
+            _Queued(item.key, item.owner_id, _speed(item.lead, item.owner_id))
             for item in speed_to_lead.waiting(session, now=now, limit=200)
-            for lead in [item.lead]
         ]
 
     queued = await in_session(services, planned)
     return await _send_queued(services, queued, kind=speed_to_lead.KIND, dry_run=dry_run)
 
 
-def _speed(lead: Lead, owner_id: str) -> Message:
+def _speed(lead: Lead | None, owner_id: str) -> Message | None:
+    """The message for a lead still waiting for its first touch; None when it no longer is."""
+    if lead is None:
+        return None
     return speed_message(
         FreshLead(
             external_id=lead.external_id,
@@ -183,17 +185,19 @@ async def run_duplicate_notices(services: Services, *, dry_run: bool = False) ->
 
     def planned(session: Session) -> list[_Queued]:
         return [
-            _Queued(
-                item.key,
-                item.owner_id,
-                None if lead is None or original is None else duplicate_message(lead, original),
-            )
+            _Queued(item.key, item.owner_id, _notice(item))
             for item in duplicate_notices.waiting(session, limit=200)
-            for lead, original in [(item.lead, item.original)]
         ]
 
     queued = await in_session(services, planned)
     return await _send_queued(services, queued, kind=duplicate_notices.KIND, dry_run=dry_run)
+
+
+def _notice(item: duplicate_notices.Notice) -> Message | None:
+    """The notice for a lead still an owned duplicate; None when it no longer is."""
+    if item.lead is None or item.original is None:
+        return None
+    return duplicate_message(item.lead, item.original)
 
 
 async def _send_queued(

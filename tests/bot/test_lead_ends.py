@@ -310,6 +310,29 @@ def test_a_duplicate_is_never_nudged_and_its_owner_is_told_once(
     assert "*D-1* · Person D-1 duplicates *O-1* · Person O-1, owned by <@U0ANA>" in line
 
 
+def test_two_copies_of_the_app_tell_a_duplicates_owner_once(
+    app: RunningApp, services: Services
+) -> None:
+    give(app, "O-1", REP, email="same@example.com", **READY)
+    give(app, "D-1", OTHER, at=A + timedelta(minutes=1), email="same@example.com", **READY)
+    other = Services(app.settings, app.db, app.clock, create_client(app.settings))
+
+    async def both() -> None:
+        await asyncio.gather(
+            follow_up_runs.run_duplicate_notices(services),
+            follow_up_runs.run_duplicate_notices(other),
+        )
+
+    asyncio.run(both())
+
+    sent = [
+        call
+        for call in app.slack.calls_to("chat.postMessage")
+        if call.params.get("channel") == f"D{OTHER}"
+    ]
+    assert len(sent) == 1
+
+
 def test_a_touch_logged_on_a_duplicate_counts_on_the_original(
     app: RunningApp, services: Services
 ) -> None:
