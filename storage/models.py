@@ -64,8 +64,9 @@ class Lead(SQLModel, table=True):
         Index("ix_lead_owner_window", "owner_id", "window_ends_at", "sla_met_at", "closed_at"),
         Index("ix_lead_window", "window_ends_at", "sla_met_at", "closed_at"),
         # Median first-touch time of leads assigned in a period.
-        Index("ix_lead_owner_assigned", "owner_id", "assigned_at", "first_touch_at"),
-        Index("ix_lead_assigned", "assigned_at", "first_touch_at"),
+        # (with the grade: sales-ready leads' speed to lead, apart)
+        Index("ix_lead_owner_assigned", "owner_id", "assigned_at", "first_touch_at", "grade"),
+        Index("ix_lead_assigned", "assigned_at", "first_touch_at", "grade"),
         Index("ix_lead_status_next_touch_due", "status", "next_touch_due"),
         Index("ix_lead_grade_created", "grade", "created_at", "duplicate_of"),
         Index("ix_lead_source_created", "source", "created_at"),

@@ -59,7 +59,8 @@ def sales_counts(
                 *_where(owner_filter),
                 col(Lead.owner_id).is_not(None),
                 col(Lead.status).in_(IN_WORK),
-                col(Lead.grade) != Grade.AVOID.value,
+                # No grade test: only sales-ready and review leads have a window or a touch
+                # due, so the owner, status, due and window index answers alone.
             )
             .group_by(col(Lead.owner_id))
         )
@@ -77,11 +78,16 @@ def sales_counts(
 
 def overdue_condition(*, now: datetime, sla: SalesSla) -> ColumnElement[bool]:
     """`domain.cadence.still_overdue` in SQL: a touch is due and the lead does not wait for an
-    outcome yet (its window has not ended more than the escalation delay ago)."""
+    outcome yet (its window has not ended more than the escalation delay ago).
+
+    A touch falls due inside its window, so such a lead's next touch is due after
+    `now - E - D`: that bound lets an index on `next_touch_due` skip the leads long past their
+    window (which come first in due order) instead of reading through them."""
+    since = now - outcome_after(sla)
     return and_(
-        col(Lead.next_touch_due).is_not(None),
+        col(Lead.next_touch_due) > since - sla.window,
         col(Lead.next_touch_due) <= now,
-        col(Lead.window_ends_at) > now - outcome_after(sla),
+        col(Lead.window_ends_at) > since,
     )
 
 
