@@ -30,6 +30,12 @@ def _owner_filter(owners: Sequence[str] | None) -> Iterator[ColumnElement[bool] 
         yield col(Lead.owner_id).in_(owners[start : start + CHUNK])
 
 
+# Everyone's leads in work: those with an owner. With a list of owners the IN says it, and
+# repeating `owner_id IS NOT NULL` there would steer SQLite to the unassigned queue's index
+# (status, owner_id) for a range over every owned lead: 255 ms instead of 1 ms for a team.
+_owned = col(Lead.owner_id).is_not(None)
+
+
 def _where(*conditions: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
     return [condition for condition in conditions if condition is not None]
 
@@ -56,8 +62,7 @@ def sales_counts(
                 func.sum(case((overdue, 1), else_=0)),
             )
             .where(
-                *_where(owner_filter),
-                col(Lead.owner_id).is_not(None),
+                *_where(owner_filter if owner_filter is not None else _owned),
                 col(Lead.status).in_(IN_WORK),
                 # No grade test: only sales-ready and review leads have a window or a touch
                 # due, so the owner, status, due and window index answers alone.
@@ -156,8 +161,7 @@ def overdue_leads(
         rows = session.exec(
             select(Lead)
             .where(
-                *_where(owner_filter),
-                col(Lead.owner_id).is_not(None),
+                *_where(owner_filter if owner_filter is not None else _owned),
                 col(Lead.status).in_(IN_WORK),
                 overdue_condition(now=now, sla=sla),
             )
