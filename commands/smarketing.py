@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -55,8 +54,8 @@ class Reply:
     )
 
 
-async def answer(services: Services, user_id: str, text: str, *, request_id: str = "") -> Reply:
-    """The whole reply to one `/smarketing` text; `request_id` names the Slack request."""
+async def answer(services: Services, user_id: str, text: str) -> Reply:
+    """The whole reply to one `/smarketing` text."""
     words = text.split()
     subcommand = words[0].lower() if words else "help"
     if subcommand in HELP_WORDS:
@@ -74,7 +73,7 @@ async def answer(services: Services, user_id: str, text: str, *, request_id: str
     if subcommand == "hubspot":
         return Reply(await show_hubspot(services, user_id))
     if subcommand == "digest":
-        reply = await smarketing_digest.answer(services, user_id, words[1:], request_id=request_id)
+        reply = await smarketing_digest.answer(services, user_id, words[1:])
         return Reply(reply.message, then=reply.then)
     return Reply(
         problem(
@@ -92,11 +91,7 @@ def register(app: AsyncApp, services: Services) -> None:
     async def smarketing_command(
         ack: AsyncAck, command: dict[str, str], respond: AsyncRespond
     ) -> None:
-        # The trigger id is the same when Slack retries the request: what it starts runs once.
-        request_id = command.get("trigger_id") or uuid.uuid4().hex
-        reply = await answer(
-            services, command.get("user_id", ""), command.get("text", ""), request_id=request_id
-        )
+        reply = await answer(services, command.get("user_id", ""), command.get("text", ""))
         if reply.rederive:
             # Started now, it runs once the reply has gone: Bolt answers the request when
             # this listener returns (process_before_response).

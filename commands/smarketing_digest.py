@@ -112,15 +112,8 @@ class DigestReply:
     then: Callable[[Respond], Coroutine[Any, Any, None]] | None = None  # runs after the reply
 
 
-async def answer(
-    services: Services,
-    user_id: str,
-    words: list[str],
-    *,
-    request_id: str,
-) -> DigestReply:
-    """The reply to `/smarketing digest …`; `request_id` names the Slack request, so that a
-    retried `digest now` posts once."""
+async def answer(services: Services, user_id: str, words: list[str]) -> DigestReply:
+    """The reply to `/smarketing digest …`."""
     if not words:
         return DigestReply(
             _current(
@@ -144,7 +137,7 @@ async def answer(
                     example=NOW_EXAMPLE,
                 )
             )
-        return await _post_now(services, request_id=request_id)
+        return await _post_now(services)
     try:
         request = parse(words)
     except ParseError as error:
@@ -212,7 +205,7 @@ async def _set(services: Services, user_id: str, request: DigestRequest) -> Mess
     return one_line(f":white_check_mark: The weekly digest goes out {where}." + warning)
 
 
-async def _post_now(services: Services, *, request_id: str) -> DigestReply:
+async def _post_now(services: Services) -> DigestReply:
     where = await settings_changes.digest_where(services)
     if where.channel is None:
         return DigestReply(
@@ -223,9 +216,7 @@ async def _post_now(services: Services, *, request_id: str) -> DigestReply:
 
     async def post(respond: Respond) -> None:
         try:
-            outcome = await digests.post_digest_now(
-                services, drawing=DRAWING, request_id=request_id, channel=channel
-            )
+            outcome = await digests.post_digest_now(services, drawing=DRAWING, channel=channel)
         except Exception:
             logger.exception("digest now failed")
             await respond(
@@ -235,8 +226,12 @@ async def _post_now(services: Services, *, request_id: str) -> DigestReply:
         if outcome.status is Status.SENT:
             text = f":white_check_mark: The digest is in {shown}."
         elif outcome.status is Status.ALREADY_SENT:
-            # Slack sent this request twice: the first one posted it.
-            text = f":information_source: The digest is in {shown}; it was posted once."
+            # Posted this week already (by the schedule, an earlier `now`, or the first of
+            # Slack's two copies of this request): once a week per channel.
+            text = (
+                f":information_source: This week's digest is already in {shown}: it is posted "
+                "once a week in a channel, whether by the schedule or by `digest now`."
+            )
         elif outcome.status is Status.CLAIMED_ELSEWHERE:
             return  # Slack sent this request twice and the first is posting: it answers
         else:

@@ -266,9 +266,7 @@ async def run_job(services: Services, name: str) -> str:
         where = await settings_changes.digest_where(services)
         if where.channel is None:
             return "No digest channel is set: an admin sets one with /smarketing digest #channel"
-        outcome = await digests.post_digest_now(
-            services, drawing=DRAWING, request_id=uuid.uuid4().hex, channel=where.channel
-        )
+        outcome = await digests.post_digest_now(services, drawing=DRAWING, channel=where.channel)
         return f"Weekly digest: {outcome.status.value}"
     if name == "nudges":
         run = await follow_up_runs.run_nudges(services)

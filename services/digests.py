@@ -41,7 +41,7 @@ from services.posting import (
 )
 from storage import postings, reports, workspace
 from storage.digest_figures import period_figures, sales_ready_by_day
-from storage.postings import DIGEST, DIGEST_NOW, MONTHLY
+from storage.postings import DIGEST, MONTHLY
 from storage.schedules import Snapshot, digest_settings, save_snapshot, snapshot
 
 __all__ = ["METADATA_TYPE", "Outcome", "Status", "post_digest_now", "run_digest", "run_monthly"]
@@ -108,24 +108,26 @@ async def run_digest(
     )
 
 
-async def post_digest_now(
-    services: Services, *, drawing: DigestDrawing, request_id: str, channel: str
-) -> Outcome:
-    """`/smarketing digest now`: this week's digest on demand, apart from the weekly one; the
-    key is the Slack request's, so a retried command posts once."""
+async def post_digest_now(services: Services, *, drawing: DigestDrawing, channel: str) -> Outcome:
+    """`/smarketing digest now`: this week's digest for its channel, now. It is the week's
+    digest there — the same key as the scheduled run's — so the scheduled run does not post
+    it again, a second `now` in the week says it is in already, and Slack's retry of the
+    command posts once."""
     now, tz = services.clock.now(), services.settings.timezone
     due = _this_week(now, tz)
+    key = f"{DIGEST}:{channel}:{due.period}"
+    # Asked for by a person: a week's digest Slack refused (the app was not in the channel) is
+    # tried again, since they may have fixed that; one already in the channel is not.
+    await in_session(services, lambda session: postings.retry_failed(session, key=key))
     return await _deliver(
         services,
         drawing,
-        key=f"{DIGEST_NOW}:{request_id}",
-        kind=DIGEST_NOW,
+        key=key,
+        kind=DIGEST,
         channel=channel,
         due=due,
         late=False,
-        build=lambda session: replace(
-            build_weekly(session, services, due=due, now=now), snapshot_key=None
-        ),
+        build=lambda session: build_weekly(session, services, due=due, now=now),
         dry_run=False,
     )
 

@@ -98,6 +98,17 @@ def mark_sent(
     )
 
 
+def retry_failed(session: Session, *, key: str) -> bool:
+    """A posting that failed for good, made pending again (unclaimed, its error kept until the
+    next try): someone fixed what Slack refused and asks for it again. True if it had failed."""
+    return _changed(
+        session,
+        update(Posting)
+        .where(col(Posting.key) == key, col(Posting.status) == FAILED)
+        .values(status=PENDING, claimed_by=None, claimed_at=None),
+    )
+
+
 def mark_failed(
     session: Session,
     *,

@@ -400,7 +400,9 @@ def test_digest_now_replies_at_once_then_posts_the_digest_and_confirms(
 
     assert sent.text == f":hourglass_flowing_sand: Posting this week's digest to <#{SMARKETING}>…"
     [message] = eventually(lambda: digests_in(app, SMARKETING), "the digest in #smarketing")
-    assert message["metadata"]["event_payload"]["key"] == f"digest_now:{sent.trigger_id}"
+    # This week's digest for the channel: the key the scheduled run uses too (2 November 2026
+    # is in ISO week 45).
+    assert message["metadata"]["event_payload"]["key"] == f"digest:{SMARKETING}:2026-W45"
     # The store holds no lead yet: the digest says what to set up.
     assert message["text"].startswith("Smarketing digest — week of ")
     assert message["text"].endswith(": no leads yet; set up targets, the SLA and lead import.")
@@ -425,12 +427,40 @@ def test_digest_now_sent_twice_by_slack_with_the_same_trigger_id_posts_once(
     said = [response["text"] for response in responses(app, again, count=2)]
     assert said == [
         f":white_check_mark: The digest is in <#{SMARKETING}>.",
-        f":information_source: The digest is in <#{SMARKETING}>; it was posted once.",
+        f":information_source: This week's digest is already in <#{SMARKETING}>: it is posted "
+        "once a week in a channel, whether by the schedule or by `digest now`.",
     ]
     assert len(digests_in(app, SMARKETING)) == 1
     with app.db.session() as session:
-        rows = session.exec(select(Posting).where(col(Posting.kind) == postings.DIGEST_NOW)).all()
-        assert [(row.key, row.status) for row in rows] == [("digest_now:trig-retried", "sent")]
+        rows = session.exec(select(Posting).where(col(Posting.kind) == postings.DIGEST)).all()
+        assert [(row.key, row.status) for row in rows] == [
+            (f"digest:{SMARKETING}:2026-W45", "sent")
+        ]
+
+
+def test_digest_now_is_the_weeks_digest_so_the_scheduled_run_does_not_post_it_again(
+    people: RunningApp, services: Services
+) -> None:
+    app = people
+    digest_command(app, f"digest <#{SMARKETING}|smarketing>")
+    app.clock.set(datetime(2026, 11, 9, 7, 0, tzinfo=UTC))  # Monday, before the 08:00 UTC run
+    now = digest_command(app, "digest now")
+    responses(app, now)
+
+    app.clock.set(MONDAY_0905)
+    scheduled = asyncio.run(scheduled_reports.run_digest(services))
+    again = digest_command(app, "digest now")
+
+    assert scheduled.status is scheduled_reports.Status.ALREADY_SENT
+    assert len(digests_in(app, SMARKETING)) == 1
+    [said] = responses(app, again)
+    assert said["text"].startswith(":information_source: This week's digest is already in")
+    # Next week is another week: its digest is posted.
+    app.clock.set(datetime(2026, 11, 16, 9, 5, tzinfo=UTC))
+    assert asyncio.run(scheduled_reports.run_digest(services)).status is (
+        scheduled_reports.Status.SENT
+    )
+    assert len(digests_in(app, SMARKETING)) == 2
 
 
 def test_digest_now_with_more_words_says_it_takes_none_and_posts_nothing(
@@ -475,7 +505,7 @@ def test_digest_now_by_someone_who_is_not_an_admin_is_refused_and_posts_nothing(
     allowed = digest_command(app, "digest now")
     responses(app, allowed)
     [message] = digests_in(app, SMARKETING)
-    assert message["metadata"]["event_payload"]["key"] == f"digest_now:{allowed.trigger_id}"
+    assert message["metadata"]["event_payload"]["key"] == f"digest:{SMARKETING}:2026-W45"
     assert app.slack.responses(refused.response_url) == []
 
 
@@ -507,9 +537,14 @@ def test_digest_now_to_a_channel_the_app_is_not_in_says_what_to_do(people: Runni
     # Settings show it to anyone, with when it was tried (the fake clock's start).
     when = slack_date(START, "2026-11-02 09:00 UTC")
     assert (
-        ":warning: The digest asked for with `/smarketing digest now` could not be posted to "
-        f"<#{QUIET}> {when}: Slack said `not_in_channel`. To fix it: {INVITE}."
+        f":warning: The weekly digest could not be posted to <#{QUIET}> {when}: Slack said "
+        f"`not_in_channel`. To fix it: {INVITE}."
     ) in settings_text(app)
+    # Invited, the admin asks again: the week's digest Slack refused is tried again.
+    app.slack.add_channel(QUIET, name="quiet", bot_is_member=True)
+    [posted] = responses(app, digest_command(app, "digest now"))
+    assert posted["text"] == f":white_check_mark: The digest is in <#{QUIET}>."
+    assert len(digests_in(app, QUIET)) == 1
 
 
 # ---------------------------------------------------------------------------- telling admins
