@@ -286,7 +286,11 @@ def build_weekly(
         previous_key=previous_key,
         now=now,
     )
-    return Built(digest, _chart(session, now=now, tz=tz, committed=monthly), f"week:{due.period}")
+    # The chart runs through the reported week's last day (a `digest now` mid-week reports the
+    # week before, and its chart must not show the days since).
+    through = (this_end.astimezone(tz) - timedelta(days=1)).date()
+    chart = _chart(session, through=through, tz=tz, committed=monthly)
+    return Built(digest, chart, f"week:{due.period}")
 
 
 def build_monthly(
@@ -368,16 +372,15 @@ def _goal_funnel(session: Session, services: Services, *, now: datetime) -> Funn
     return found.funnel if found is not None else None
 
 
-def _chart(session: Session, *, now: datetime, tz: ZoneInfo, committed: int) -> PaceChart | None:
-    """Sales-ready leads per day this month (through yesterday) against the pace line."""
-    today = now.astimezone(tz).date()
-    through = today - timedelta(days=1)
+def _chart(session: Session, *, through: date, tz: ZoneInfo, committed: int) -> PaceChart | None:
+    """Sales-ready leads per day of `through`'s month, up to and including it, against the
+    pace line."""
     month_start = through.replace(day=1)
     following = date(month_start.year + month_start.month // 12, month_start.month % 12 + 1, 1)
     by_day = sales_ready_by_day(
         session,
         start=schedule.local_moment(month_start, time(0), tz),
-        end=schedule.local_moment(today, time(0), tz),
+        end=schedule.local_moment(through + timedelta(days=1), time(0), tz),
         tz=tz,
     )
     if sum(by_day.values()) == 0 and committed == 0:

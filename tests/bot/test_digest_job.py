@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from blocks.digest_message import DRAWING
 from bot.jobs import scheduled_reports
 from bot.slack_client import create_client
 from domain.schedule import DigestSchedule, Weekday
-from services import posting
+from services import digests, posting
 from services.context import Services
 from storage import postings
 from storage.schedules import set_digest
@@ -292,6 +293,22 @@ def test_the_chart_goes_into_the_digest_thread(app: RunningApp, services: Servic
     assert complete.params["thread_ts"] == outcome.message_ts
     [png] = app.slack.uploaded_files.values()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_a_digest_posted_mid_week_charts_the_week_it_reports_not_the_days_since(
+    app: RunningApp, services: Services
+) -> None:
+    configure(app)
+    some_leads(app)
+    app.clock.set(datetime(2026, 11, 12, 10, tzinfo=UTC))  # Thursday of week 46
+
+    outcome = run(digests.post_digest_now(services, drawing=DRAWING, channel=CHANNEL))
+
+    assert outcome.status is scheduled_reports.Status.SENT
+    [complete] = app.slack.calls_to("files.completeUploadExternal")
+    [shared] = complete.params["files"]
+    # The digest reports 2–8 November: its chart stops on the 8th, not on the 11th.
+    assert shared["title"] == "Sales-ready leads delivered, November 2026 (through Nov 8)"
 
 
 def test_a_failed_chart_upload_leaves_the_digest_sent(app: RunningApp, services: Services) -> None:
