@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from fractions import Fraction
 
@@ -21,19 +22,27 @@ def shown(text: str, limit: int = FIELD_MAX) -> str:
     return escape(clip(text, limit))
 
 
-def format_amount(value: Fraction) -> str:
-    """$1,234 or $1,234.50 — whole amounts without cents."""
-    if value.denominator == 1:
-        return f"${value.numerator:,}"
-    return f"${float(value):,.2f}"
+def format_amount(value: Fraction, *, cents: bool = False) -> str:
+    """$1,234 — money as a reader uses it: whole dollars, rounded half up (a goal of $1.2m a
+    year is $23,077 a week, not $23,076.92). `cents`: one deal's amount as it was won
+    ($1,234.50), cents shown only when it has some."""
+    if cents and value.denominator != 1:
+        return f"${float(value):,.2f}"
+    whole = math.floor(value + Fraction(1, 2))
+    return f"-${-whole:,}" if whole < 0 else f"${whole:,}"
 
 
-def format_rate(value: Fraction) -> str:
-    """0.04 → 4%, 0.032 → 3.2%, 1/3 → 33.333%."""
+def format_rate(value: Fraction, *, as_typed: bool = False) -> str:
+    """A rate to one decimal at most: 0.04 → 4%, 0.032 → 3.2%, 0.0445205 → 4.5%, 1/3 →
+    33.3%. `as_typed`: a rate someone typed, echoed with the digits they gave (4.45205%)."""
     percent = value * 100
-    if percent.denominator == 1:
-        return f"{percent.numerator}%"
-    return f"{float(percent):.6g}%"
+    if as_typed:
+        if percent.denominator == 1:
+            return f"{percent.numerator}%"
+        return f"{float(percent):.6g}%"
+    tenths = math.floor(percent * 10 + Fraction(1, 2))
+    whole, tenth = divmod(tenths, 10)
+    return f"{whole}%" if tenth == 0 else f"{whole}.{tenth}%"
 
 
 def slack_date(moment: datetime) -> str:

@@ -18,9 +18,12 @@ from domain.funnel import Funnel, Period
 _PER = {Period.YEAR: "a year", Period.QUARTER: "a quarter", Period.MONTH: "a month"}
 
 
-def funnel_message(funnel: Funnel) -> Message:
-    revenue, deal = format_amount(funnel.revenue), format_amount(funnel.deal_size)
-    rate = format_rate(funnel.rate)
+def funnel_message(funnel: Funnel, *, as_typed: bool = False) -> Message:
+    # Numbers someone typed are echoed as typed (the arithmetic shown is the arithmetic done);
+    # measured ones (a trailing deal size and rate) read in whole dollars and tenths of a %.
+    revenue = format_amount(funnel.revenue, cents=as_typed)
+    deal = format_amount(funnel.deal_size, cents=as_typed)
+    rate = format_rate(funnel.rate, as_typed=as_typed)
     customers, leads = f"{funnel.customers_needed:,}", f"{funnel.leads_needed:,}"
     period = _PER[funnel.period]
     text = (

@@ -323,7 +323,7 @@ def _what(type_: str, data: Mapping[str, Any]) -> str:
 
 def _amount(value: object) -> str:
     try:
-        return format_amount(Fraction(Decimal(str(value))))
+        return format_amount(Fraction(Decimal(str(value))), cents=True)
     except (InvalidOperation, ValueError):
         return "an unknown amount"
 

@@ -90,7 +90,7 @@ def answer(text: str) -> Message:
         rate=request.rate,
         period=request.period,
     )
-    return funnel_message(funnel)
+    return funnel_message(funnel, as_typed=True)
 
 
 async def answer_from_store(services: Services) -> Message:

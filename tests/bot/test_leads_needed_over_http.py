@@ -51,6 +51,15 @@ def test_a_quarterly_target_is_spread_over_three_months(app: RunningApp) -> None
     assert "*Leads per week*\n1,443" in shown  # 18,750 ÷ 13 weeks, rounded up
 
 
+def test_numbers_typed_are_echoed_as_typed_so_the_arithmetic_shown_is_the_one_done(
+    app: RunningApp,
+) -> None:
+    shown = reply_text(app.command("/leads-needed", "1,000,000 3,333.33 4.45205%").json())
+
+    assert "$1,000,000 ÷ $3,333.33 average deal = *301 customers*" in shown
+    assert "301 ÷ 4.45205% lead-to-customer rate = *6,761 leads*" in shown
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [

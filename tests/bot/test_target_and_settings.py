@@ -289,6 +289,19 @@ def test_with_won_leads_the_actual_deal_size_and_rate_drive_the_funnel(
     assert "behind: 1,166 expected by now" in shown  # 1,334 × 319/365 days, rounded up
 
 
+def test_a_measured_rate_reads_to_one_decimal(history: RunningApp) -> None:
+    # A 21st lead this year: 3 won ÷ 21 created = 14.2857…%.
+    extra = created("X-21", datetime(2026, 11, 2, tzinfo=UTC), email="x21@example.com")
+    assert post_events(history, extra).status_code == 200
+    ask(history, "/smarketing", "target 1.2m per year", user_id=ADMIN)
+
+    shown = reply_text(ask(history, "/leads-needed"))
+
+    assert "200 ÷ 14.3% lead-to-customer rate = *1,400 leads*" in shown  # 200 × 21 ÷ 3
+    assert "Lead-to-customer rate 14.3%: 3 leads won ÷ 21 leads created" in shown
+    assert "14.28" not in shown
+
+
 def test_a_quarterly_target_counts_the_leads_of_this_quarter(history: RunningApp) -> None:
     ask(history, "/smarketing", "target 300k per quarter", user_id=ADMIN)
 
