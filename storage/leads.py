@@ -192,6 +192,7 @@ def unassigned_count(session: Session) -> int:
 # The most a search shows, and the most candidates a "did you mean" weighs.
 FOUND_MAX = 10
 CANDIDATES = 200
+ID_MAX_GUESSED = 64  # longer text is searched as a name, never guessed at as an id
 _ABOVE = "\U0010ffff"  # sorts after any character: [text, text + _ABOVE) is "starts with text"
 
 
@@ -224,7 +225,11 @@ def ids_near(session: Session, *, text: str) -> list[str]:
     along the unique index on `external_id`), and those ending in `-text` when it was typed
     without its prefix (`1001` for `L-1001`; a scan of that index alone, on this miss only)."""
     near: list[str] = []
-    for length in range(len(text) - 1, 1, -1):
+    if not text or len(text) > ID_MAX_GUESSED or any(part.isspace() for part in text):
+        return near  # ids have no spaces and are short: nothing typed so could be one
+    # A few beginnings, longest first (each one indexed read): enough for a typo or two.
+    lengths = sorted({len(text) - 1, len(text) - 2, len(text) * 2 // 3, 2}, reverse=True)
+    for length in (length for length in lengths if length >= 2):
         near = list(
             session.exec(
                 select(Lead.external_id)
