@@ -598,10 +598,10 @@ def test_an_escalation_that_timed_out_is_found_and_not_sent_again(
 # ------------------------------------------------------------------ rate limits
 
 
-def test_a_run_over_300_reps_through_rate_limits_sends_one_dm_each_and_none_fails(
+def test_a_run_over_150_reps_through_rate_limits_sends_one_dm_each_and_none_fails(
     app: RunningApp, services: Services
 ) -> None:
-    reps = [f"U0R{n:04}" for n in range(300)]
+    reps = [f"U0R{n:04}" for n in range(150)]
     events: list[dict[str, Any]] = []
     for rep in reps:
         app.slack.add_user(rep, name=rep, tz=BERLIN)
@@ -609,17 +609,17 @@ def test_a_run_over_300_reps_through_rate_limits_sends_one_dm_each_and_none_fail
         events.append(assigned(f"L-{rep}", MONDAY, slack_user_id=rep))
     assert post_events(app, *events).status_code == 200
     app.clock.set(TUESDAY_11)
-    # Slack refuses every 50th message (HTTP 429, Retry-After: 1).
-    app.slack.rate_limit("chat.postMessage", every=50, retry_after=1)
+    # Slack refuses every 25th message (HTTP 429, Retry-After: 1).
+    app.slack.rate_limit("chat.postMessage", every=25, retry_after=1)
 
     outcome = run(follow_up_runs.run_nudges(services))
 
-    assert outcome.planned == 300 and outcome.count(Status.SENT) == 300
+    assert outcome.planned == 150 and outcome.count(Status.SENT) == 150
     assert outcome.unreachable == {}
     assert all(len(dms(app, rep)) == 1 for rep in reps)
     answered = [c.answered_status for c in app.slack.calls if c.method == "chat.postMessage"]
-    # 300 sent + 6 refused: calls 50, 100, …, 300 of the 306 were answered 429.
-    assert answered.count(200) == 300 and answered.count(429) == 6
+    # 150 sent + 6 refused: calls 25, 50, …, 150 of the 156 were answered 429.
+    assert answered.count(200) == 150 and answered.count(429) == 6
 
 
 # ------------------------------------------------------------------ the operators' CLI
