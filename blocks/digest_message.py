@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from blocks.format import clip, escape, format_amount, slack_date
+from blocks.format import clip, escape, format_amount, period_dates, slack_date
 from blocks.message import Message
 from blocks.sla_message import format_duration, format_percent
 from domain.digest import (
@@ -84,7 +84,7 @@ class _Part:
 
 @dataclass(frozen=True)
 class _Style:
-    """What differs between Slack and plain text: bold, mentions, dates, literal text."""
+    """What differs between Slack and plain text: bold, mentions, literal text."""
 
     slack: bool
 
@@ -97,9 +97,6 @@ class _Style:
     def name(self, text: str) -> str:
         clipped = clip(text, _NAME_MAX)
         return escape(clipped) if self.slack else clipped
-
-    def date(self, moment: datetime) -> str:
-        return slack_date(moment) if self.slack else moment.strftime("%Y-%m-%d %H:%M %Z").strip()
 
 
 # ---------------------------------------------------------------------------- figures
@@ -355,7 +352,7 @@ def _span(digest: Digest, style: _Style) -> str:
         if digest.first_period
         else f"▲▼ compare with the previous {words.period}."
     )
-    return f"{style.date(digest.start)} – {style.date(digest.end)}. {compared}"
+    return f"{period_dates(digest.start, digest.end)}. {compared}"
 
 
 def digest_summary(digest: Digest) -> str:

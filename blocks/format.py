@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 FIELD_MAX = 200  # a lead's name or company as shown; the store allows 255
@@ -50,3 +50,18 @@ def slack_date(moment: datetime) -> str:
     utc = moment.astimezone(UTC)
     fallback = utc.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(utc.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def period_dates(start: datetime, end: datetime) -> str:
+    """A period as the dates it covers, in its own (the workspace's) zone: `23–29 November
+    2026`, `30 November – 6 December 2026`. Never times converted to the reader's zone, which
+    would put a week that starts at midnight in Berlin on the Sunday evening in New York.
+    `end` is the first moment after the period."""
+    first, last = start.date(), (end - timedelta(days=1)).date()
+    if first.year != last.year:
+        return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
+    if first.month != last.month:
+        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
+    if first == last:
+        return f"{first.day} {first:%B %Y}"
+    return f"{first.day}–{last.day} {first:%B %Y}"

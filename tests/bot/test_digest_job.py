@@ -120,6 +120,26 @@ def test_the_digest_is_posted_once_when_its_time_has_come(
     assert "Posted late" not in str(message["blocks"])
 
 
+def first_digest(app: RunningApp, services: Services) -> dict[str, Any]:
+    """Two weeks of leads and the digest of week 46, posted at its time."""
+    configure(app)
+    some_leads(app)
+    app.clock.set(MONDAY_0905)
+    assert run(scheduled_reports.run_digest(services)).status is scheduled_reports.Status.SENT
+    message: dict[str, Any] = posted(app.slack)[0]
+    return message
+
+
+def test_the_week_reads_as_its_dates_in_the_workspace_zone_for_every_reader(
+    app: RunningApp, services: Services
+) -> None:
+    text = str(first_digest(app, services)["blocks"])
+    # Monday 2 to Sunday 8 November in the workspace's zone, as dates: not times a reader in
+    # New York would see as Sunday evening to Sunday evening.
+    assert "2–8 November 2026. ▲▼ compare with the previous week." in text
+    assert "<!date^" not in text.split("compare with the previous week")[0]
+
+
 def test_a_digest_missed_while_the_app_was_down_is_posted_late_that_week_only(
     app: RunningApp, services: Services
 ) -> None:
@@ -471,11 +491,7 @@ def _figure(message: dict[str, Any], name: str) -> str:
 def test_overdue_leads_are_compared_with_what_last_weeks_digest_showed(
     app: RunningApp, services: Services
 ) -> None:
-    configure(app)
-    some_leads(app)
-    app.clock.set(MONDAY_0905)
-    assert run(scheduled_reports.run_digest(services)).status is scheduled_reports.Status.SENT
-    first = _figure(posted(app.slack)[0], "Overdue leads")
+    first = _figure(first_digest(app, services), "Overdue leads")
     # No digest the week before: the state has nothing to be compared with.
     assert "vs last week" not in first
     before = int(first.split()[0])
