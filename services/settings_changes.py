@@ -17,11 +17,13 @@ from domain.sla import MarketingSla
 from services.context import Services
 from services.posting_status import posting_overview
 from storage import events, follow_up_records, members, workspace
-from storage.schedules import digest_settings, set_digest
+from storage.schedules import DIGEST, digest_settings, set_digest
 
 logger = logging.getLogger("smarketing.settings")
 
-CHANGES_SHOWN = 5
+CHANGES_SHOWN = 10
+# The workspace settings whose latest change `/smarketing settings` always shows.
+KEPT_IN_VIEW = (workspace.REVENUE_TARGET, workspace.MARKETING_SLA, workspace.SALES_SLA, DIGEST)
 MANAGERS_SHOWN = 10
 REPS_SHOWN = 10  # per manager
 UNMANAGED_SHOWN = 20
@@ -199,6 +201,13 @@ async def workspace_settings(services: Services) -> WorkspaceSettings:
             commitment = workspace.marketing_commitment(session)
             threshold_set = workspace.setting(session, workspace.GRADING_THRESHOLD)
             changes = workspace.recent_changes(session, limit=CHANGES_SHOWN)
+            # However many reporting lines changed since, the last change of each workspace
+            # setting stays in view (the target's, say, after a dozen new managers).
+            shown_ids = {row.id for row in changes}
+            for what in KEPT_IN_VIEW:
+                latest = workspace.latest_change(session, what=what)
+                if latest is not None and latest.id not in shown_ids:
+                    changes.append(latest)
             teams, managers = members.teams(session, managers=MANAGERS_SHOWN, reps_each=REPS_SHOWN)
             unmanaged, unmanaged_count = members.reps_without_manager(
                 session, limit=UNMANAGED_SHOWN

@@ -136,6 +136,16 @@ def recent_changes(session: Session, *, limit: int = 10) -> list[SettingChange]:
     )
 
 
+def latest_change(session: Session, *, what: str) -> SettingChange | None:
+    """The newest change of one setting (along the index on `what`)."""
+    return session.exec(
+        select(SettingChange)
+        .where(col(SettingChange.what) == what)
+        .order_by(col(SettingChange.changed_at).desc(), col(SettingChange.id).desc())
+        .limit(1)
+    ).first()
+
+
 def marketing_sla(session: Session) -> MarketingSla:
     """Marketing's commitment in force as the rules see it (the method's default until set)."""
     row = marketing_commitment(session)

@@ -635,6 +635,26 @@ def test_long_lists_of_reps_are_cut_with_how_many_more(people: RunningApp) -> No
     assert f"\n{unmanaged} and 3 more\n" in shown
 
 
+def test_the_last_change_of_each_workspace_setting_stays_in_the_history(
+    people: RunningApp,
+) -> None:
+    ask(people, "target 1.2m per year")
+    ask(people, "sla leads 150 per month")
+    reps = [f"U0R{number:02}" for number in range(12)]
+    for person in reps:
+        people.slack.add_user(person, name=person.lower())
+        ask(people, f"manager <@{person}> <@{MANAGER}>")
+
+    changes = history(settings_shown(people))
+
+    # The ten newest (reporting lines), then the target's and marketing's last change, which
+    # a dozen newer changes would otherwise have pushed out.
+    assert len(changes) == 12
+    assert all("manager of <@" in line for line in changes[:10])
+    assert any("revenue target: set to $1,200,000 per year" in line for line in changes[10:])
+    assert any("marketing SLA:" in line for line in changes[10:])
+
+
 def test_settings_show_ten_managers_and_how_many_more(people: RunningApp) -> None:
     managers = [f"U0M{number:02}" for number in range(12)]
     reps = [f"U0R{number:02}" for number in range(12)]
