@@ -53,6 +53,16 @@ HELP_LINES = [
     "(managers and admins).",
 ]
 CHANGES = ACTIONS
+# What each change does to a lead, as a sentence says it ("can mark it won").
+DOING = {
+    "touch": "log a touch on it",
+    "accept": "accept it",
+    "reject": "reject it",
+    "won": "mark it won",
+    "lost": "mark it lost",
+    "recycle": "recycle it",
+    "assign": "assign it",
+}
 SUBCOMMANDS = (*CHANGES, "mine", "unassigned", "help")
 HELP_WORDS = {"help", "?", "-h", "--help"}
 MAX_SEARCH = 255  # a lead id's length; a name or company searched is shorter still
@@ -295,8 +305,8 @@ async def change(
             whose = f"<@{lead.owner_id}>'s lead" if lead.owner_id else "not assigned to you"
             return problem(
                 f"{views.lead_label(lead)} is {whose}: only its owner, a manager or an admin "
-                f"can {request.action} it",
-                example=EXAMPLES["mine"],
+                f"can {DOING[request.action]}",
+                example=f"/lead {request.external_id}",  # what anyone may do: read it
             )
         case Result.REFUSED if outcome.refusal is not None:
             return problem(views.refusal_text(outcome.refusal, lead), example=request.example)

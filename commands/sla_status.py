@@ -22,7 +22,6 @@ from services.sla_report import sla_report, team_of
 
 COMMAND = "/sla-status"
 EXAMPLE = "/sla-status team"
-MANAGER_EXAMPLE = "/smarketing manager @rep @manager"
 HELP_LINES = [
     "`/sla-status` — your own leads; a manager sees their team.",
     "`/sla-status me` — your own leads, even if you manage a team.",
@@ -117,9 +116,12 @@ async def scope_for(services: Services, request: SlaRequest, *, caller: str) -> 
         )
     if admin:
         return Scope(owners=None, title="every rep")
+    # Advice for the reader: a rep cannot set reporting lines, so the command to try is the
+    # one that shows what they have.
     return problem(
-        "You manage no one yet, so there is no team to show; an admin sets reporting lines",
-        example=MANAGER_EXAMPLE,
+        "You manage no one yet, so there is no team to show (an admin names managers); your "
+        "own leads are here",
+        example="/sla-status me",
     )
 
 

@@ -397,8 +397,9 @@ def test_a_rep_cannot_touch_someone_elses_lead(app: RunningApp) -> None:
 
     reply = lead(app, "touch L-1001", user_id="U0OTHER")
 
-    assert_refused(reply, "*L-1001* (Acme) is <@U0REP>'s lead", "/lead mine")
-    assert "only its owner, a manager or an admin can touch it" in reply["text"]
+    # What the reader may do instead: read the lead (they may own none, so not `/lead mine`).
+    assert_refused(reply, "*L-1001* (Acme) is <@U0REP>'s lead", "/lead L-1001")
+    assert "only its owner, a manager or an admin can log a touch on it" in reply["text"]
     assert stored(app, "L-1001") == before
 
 
@@ -409,7 +410,8 @@ def test_a_rep_cannot_win_someone_elses_lead(app: RunningApp) -> None:
 
     reply = lead(app, "won L-1001 5k", user_id="U0OTHER")
 
-    assert_refused(reply, "is <@U0REP>'s lead", "/lead mine")
+    assert_refused(reply, "is <@U0REP>'s lead", "/lead L-1001")
+    assert "only its owner, a manager or an admin can mark it won" in reply["text"]
     assert stored(app, "L-1001") == before
 
 

@@ -318,7 +318,8 @@ def test_team_from_a_rep_who_manages_no_one_says_there_is_no_team(month: Running
     assert len(reply["blocks"]) == 1
     text = reply_text(reply)
     assert "You manage no one yet, so there is no team to show" in text
-    assert "`/smarketing manager @rep @manager`" in text
+    assert "Try `/sla-status me`" in text
+    assert "/smarketing" not in text  # no admin command offered to a rep
     assert "\n" not in text
     assert stored(month) == before
 
