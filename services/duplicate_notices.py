@@ -29,18 +29,14 @@ def lead_of(posting_key: str) -> tuple[str, str] | None:
 
 def queue(session: Session, set_off_leads: Sequence[Lead], *, now: datetime) -> int:
     """In the caller's transaction: a notice for each owned duplicate among these leads."""
-    queued = 0
-    for lead in set_off_leads:
-        if lead.duplicate_of is None or lead.owner_id is None or lead.status != LeadStatus.OPEN:
-            continue
-        queued += postings.queue(
-            session,
-            key=key(lead.external_id, lead.owner_id),
-            kind=KIND,
-            now=now,
-            channel=lead.owner_id,
-        )
-    return queued
+    messages = [
+        (key(lead.external_id, lead.owner_id), lead.owner_id)
+        for lead in set_off_leads
+        if lead.duplicate_of is not None
+        and lead.owner_id is not None
+        and lead.status == LeadStatus.OPEN
+    ]
+    return postings.queue_many(session, messages, kind=KIND, now=now)
 
 
 @dataclass(frozen=True)

@@ -56,19 +56,12 @@ def set_off(session: Session, events: Sequence[NewEvent]) -> list[Lead]:
 def queue(session: Session, set_off_leads: Sequence[Lead], *, now: datetime) -> int:
     """In the caller's transaction: a message for each lead the stored events made sales-ready
     and owned (an assignment, or a grade that rose while assigned). How many were queued."""
-    queued = 0
-    for lead in set_off_leads:
-        if not waiting_for_first_touch(lead, now=now):
-            continue
-        assert lead.owner_id is not None
-        queued += postings.queue(
-            session,
-            key=key(lead.external_id, lead.owner_id),
-            kind=KIND,
-            channel=lead.owner_id,
-            now=now,
-        )
-    return queued
+    messages = [
+        (key(lead.external_id, lead.owner_id), lead.owner_id)
+        for lead in set_off_leads
+        if waiting_for_first_touch(lead, now=now) and lead.owner_id is not None
+    ]
+    return postings.queue_many(session, messages, kind=KIND, now=now)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -162,17 +164,25 @@ def person_and_lead(key: str, kind: str) -> tuple[str, str] | None:
     return (person, external_id) if found == kind and person and external_id else None
 
 
-def queue(session: Session, *, key: str, kind: str, channel: str | None, now: datetime) -> bool:
-    """A posting to send later, unclaimed; nothing when the key exists (sent, pending or
-    failed). Runs in the caller's transaction. True when it was queued now."""
-    if session.exec(select(Posting.id).where(col(Posting.key) == key)).first() is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(Posting(key=key, kind=kind, channel=channel, created_at=now))
-    except IntegrityError:
-        return False  # queued by a concurrent batch
-    return True
+def queue_many(
+    session: Session, messages: Sequence[tuple[str, str]], *, kind: str, now: datetime
+) -> int:
+    """Postings to send later, unclaimed, one per (key, channel); a key that exists (sent,
+    pending or failed, or queued by a concurrent batch) is left as it is. One statement, in
+    the caller's transaction: a CRM's batch of 500 assignments queues 500 messages at the cost
+    of one. How many were queued."""
+    if not messages:
+        return 0
+    rows = [
+        {"key": key, "kind": kind, "channel": channel, "created_at": now, "status": PENDING}
+        for key, channel in dict(messages).items()
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    result = session.execute(
+        insert(Posting).values(rows).on_conflict_do_nothing(index_elements=["key"])
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def by_key(session: Session, key: str) -> Posting | None:
