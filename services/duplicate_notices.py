@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from domain.grading import LeadStatus
-from storage import leads, postings
+from storage import postings
+from storage.events import leads_by_external_id
 from storage.models import Lead
 
 KIND = "duplicate"
@@ -20,11 +21,6 @@ KIND = "duplicate"
 
 def key(external_id: str, owner_id: str) -> str:
     return postings.person_lead_key(KIND, owner_id, external_id)
-
-
-def lead_of(posting_key: str) -> tuple[str, str] | None:
-    """(owner, lead) the key names."""
-    return postings.person_and_lead(posting_key, KIND)
 
 
 def queue(session: Session, set_off_leads: Sequence[Lead], *, now: datetime) -> int:
@@ -48,19 +44,17 @@ class Notice:
 
 
 def waiting(session: Session, *, limit: int) -> list[Notice]:
-    """The queued notices, with the duplicate and its original as they stand now."""
+    """The queued notices, with the duplicates and their originals as they stand now (read
+    in two IN queries)."""
+    queued = postings.pending_person_leads(session, kind=KIND, limit=limit)
+    rows = leads_by_external_id(session, [item.external_id for item in queued])
+    originals = leads_by_external_id(
+        session, sorted({row.duplicate_of for row in rows.values() if row.duplicate_of})
+    )
     found = []
-    for row in postings.pending(session, kind=KIND, limit=limit):
-        named = lead_of(row.key)
-        if named is None:
-            continue
-        owner, external_id = named
-        lead = leads.lead_by_external_id(session, external_id=external_id)
-        original = (
-            leads.lead_by_external_id(session, external_id=lead.duplicate_of)
-            if lead is not None and lead.duplicate_of is not None
-            else None
-        )
-        still = lead is not None and original is not None and lead.owner_id == owner
-        found.append(Notice(row.key, owner, lead if still else None, original))
+    for item in queued:
+        lead = rows.get(item.external_id)
+        original = originals.get(lead.duplicate_of) if lead and lead.duplicate_of else None
+        still = lead is not None and original is not None and lead.owner_id == item.person_id
+        found.append(Notice(item.key, item.person_id, lead if still else None, original))
     return found

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from domain.grading import Grade, LeadStatus
 from storage import events as storage_events
-from storage import leads, postings
+from storage import postings
 from storage.events import NewEvent
 from storage.models import Lead
 
@@ -23,11 +23,6 @@ SETS_OFF = {"lead.created", "lead.updated", "lead.assigned"}
 
 def key(external_id: str, owner_id: str) -> str:
     return postings.person_lead_key(KIND, owner_id, external_id)
-
-
-def lead_of(posting_key: str) -> tuple[str, str] | None:
-    """(owner, lead) the key names."""
-    return postings.person_and_lead(posting_key, KIND)
 
 
 def waiting_for_first_touch(lead: Lead, *, now: datetime) -> bool:
@@ -72,16 +67,16 @@ class Waiting:
 
 
 def waiting(session: Session, *, now: datetime, limit: int) -> list[Waiting]:
-    """The queued messages, with their leads as they stand now."""
+    """The queued messages, with their leads as they stand now (read in one IN query)."""
+    queued = postings.pending_person_leads(session, kind=KIND, limit=limit)
+    rows = storage_events.leads_by_external_id(session, [item.external_id for item in queued])
     found = []
-    for row in postings.pending(session, kind=KIND, limit=limit):
-        named = lead_of(row.key)
-        if named is None:
-            continue
-        owner, external_id = named
-        lead = leads.lead_by_external_id(session, external_id=external_id)
+    for item in queued:
+        lead = rows.get(item.external_id)
         still = (
-            lead is not None and waiting_for_first_touch(lead, now=now) and lead.owner_id == owner
+            lead is not None
+            and waiting_for_first_touch(lead, now=now)
+            and lead.owner_id == item.person_id
         )
-        found.append(Waiting(row.key, owner, lead if still else None))
+        found.append(Waiting(item.key, item.person_id, lead if still else None))
     return found

@@ -18,6 +18,7 @@ Statuses:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -162,6 +163,25 @@ def person_and_lead(key: str, kind: str) -> tuple[str, str] | None:
     found, _, rest = key.partition(":")
     person, _, external_id = rest.partition(":")
     return (person, external_id) if found == kind and person and external_id else None
+
+
+@dataclass(frozen=True)
+class PersonLead:
+    """A pending message about one lead to one person (a `person_lead_key`)."""
+
+    key: str
+    person_id: str
+    external_id: str
+
+
+def pending_person_leads(session: Session, *, kind: str, limit: int) -> list[PersonLead]:
+    """Up to `limit` pending messages of a kind keyed by person and lead, oldest first."""
+    found = []
+    for row in pending(session, kind=kind, limit=limit):
+        named = person_and_lead(row.key, kind)
+        if named is not None:
+            found.append(PersonLead(row.key, *named))
+    return found
 
 
 def queue_many(
