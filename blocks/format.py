@@ -6,6 +6,8 @@ import math
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
+from domain.pace import ReportPeriod, Unit
+
 FIELD_MAX = 200  # a lead's name or company as shown; the store allows 255
 
 
@@ -65,3 +67,21 @@ def period_dates(start: datetime, end: datetime) -> str:
     if first == last:
         return f"{first.day} {first:%B %Y}"
     return f"{first.day}–{last.day} {first:%B %Y}"
+
+
+def period_name(period: ReportPeriod) -> str:
+    """`November 2026`, `week of 23–29 November 2026`; `(partial: tracking began 29 October)`
+    after a period that began before tracking did."""
+    span = period.span
+    name = (
+        f"week of {period_dates(span.start, span.end)}"
+        if period.unit is Unit.WEEK
+        else f"{span.start:%B %Y}"
+    )
+    if period.before_tracking:
+        return f"{name} (before tracking began)"
+    if period.partial:
+        assert period.tracked_from is not None
+        began = period.tracked_from.astimezone(span.start.tzinfo)
+        return f"{name} (partial: tracking began {began.day} {began:%B})"
+    return name

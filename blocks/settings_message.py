@@ -189,6 +189,26 @@ def _clip(value: str) -> str:
     return value if len(value) <= _VALUE_LIMIT else value[: _VALUE_LIMIT - 1] + "…"
 
 
+# Changes that read as what happened ("<@U1> joined"), not as a value set.
+_EVENT_LIKE = {"marketing"}
+
+
+def _tracking_text(shown: WorkspaceSettings) -> str:
+    day = shown.tracking_from
+    if day is None:
+        return "the first lead (none yet); an admin may set the day with `/smarketing start`"
+    words = f"{day.day} {day:%B %Y}"
+    return words + (" (set by an admin)" if shown.tracking_set else " (the first lead)")
+
+
+def _marketing_people(shown: WorkspaceSettings) -> str:
+    if not shown.marketers:
+        return "no one named yet; an admin names them with `/smarketing marketing @user…`"
+    people = ", ".join(f"<@{user_id}>" for user_id in shown.marketer_ids)
+    more = shown.marketers - len(shown.marketer_ids)
+    return people + (f" and {more:,} more" if more > 0 else "")
+
+
 def settings_message(shown: WorkspaceSettings) -> Message:
     if shown.target_amount is None or shown.target_period is None:
         target = "not set yet: an admin sets it with `/smarketing target 1.2m per year`"
@@ -217,7 +237,9 @@ def settings_message(shown: WorkspaceSettings) -> Message:
         f"*Marketing SLA:* {marketing}",
         f"*Sales SLA:* {sales}",
         f"*Grading:* {grading}",
+        f"*Marketing:* {_marketing_people(shown)}",
         f"*Time zone:* {shown.timezone}",
+        f"*Tracking since:* {_tracking_text(shown)}",
         f"*Weekly digest:* {_digest_text(shown)}",
         f"*Monthly report:* {_monthly_text(shown)}",
     ]
@@ -242,6 +264,8 @@ def settings_message(shown: WorkspaceSettings) -> Message:
             + (
                 f"{_clip(change.old)} → {_clip(change.new)}"
                 if change.old
+                else _clip(change.new)
+                if change.what in _EVENT_LIKE
                 else f"set to {_clip(change.new)}"
             )
             for change in shown.changes

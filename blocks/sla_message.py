@@ -8,7 +8,7 @@ length does not grow with the number of leads or reps, because long lists are cu
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from fractions import Fraction
 
 from slack_sdk.models.blocks import (
@@ -21,19 +21,17 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from blocks.format import shown, slack_date
+from blocks.format import clip, period_name, shown, slack_date
 from blocks.message import Message
+from domain.cadence import SalesSla
+from domain.pace import ReportPeriod, Unit
 from domain.sla import MarketingSide, OverdueLead, SalesCounts, SalesSide, SlaReport
 
 OVERDUE_SHOWN = 10  # overdue leads listed by name; the rest are counted
+DUE_SHOWN = 5  # one rep's touches coming due, soonest first
 REPS_SHOWN = 25  # rows of a team's per-rep table; the rest are counted
 SECTION_MAX = 3000  # Slack's limit for a section's text
 _LABEL_MAX = 60  # a lead's id, name or company as shown in a list line
-
-
-def month_name(moment: datetime) -> str:
-    """`November 2026`, for a month start in the workspace's time zone."""
-    return moment.strftime("%B %Y")
 
 
 def format_percent(value: Fraction) -> str:
@@ -92,10 +90,13 @@ def _sections(heading: str, lines: Iterable[str]) -> list[Block]:
 
 
 def pace_words(side: MarketingSide) -> str:
-    """`on pace`, `behind by 12`, or why nothing is expected yet."""
+    """`on pace`, `behind by 12`, or why nothing is expected yet; for a past period, whether
+    the commitment was met."""
     pace = side.pace
     if pace.committed == 0:
         return "nothing committed yet (no rep has a lead in work)"
+    if not side.period.current:
+        return "met" if pace.on_pace else f"missed by {pace.behind_by:,}"
     if pace.on_pace:
         return "on pace"
     return f"behind by {pace.behind_by:,}"
@@ -115,7 +116,9 @@ def pace_phrase(side: MarketingSide) -> str:
 def acceptance_phrase(side: MarketingSide) -> str:
     rate = side.acceptance_rate
     if rate is None:
-        return "No lead accepted or rejected yet this month"
+        if side.period.current:
+            return f"No lead accepted or rejected yet this {side.period.unit}"
+        return "No lead accepted or rejected in the period"
     return f"{format_percent(rate)} ({side.accepted:,} accepted, {side.rejected:,} rejected)"
 
 
@@ -133,16 +136,19 @@ def marketing_blocks(side: MarketingSide) -> list[Block]:
     """Sales-ready leads delivered vs committed this month, expected by today, the pace, and
     how many of the leads sales judged it accepted. Always company-wide."""
     pace = side.pace
-    heading = f"*Marketing* · sales-ready leads in {month_name(side.month.start)}, whole company"
+    period = side.period
+    heading = f"*Marketing* · sales-ready leads, {period_name(period)}, whole company"
     fields = [
         _field("Delivered", f"{pace.delivered:,} of {pace.committed:,} committed"),
-        _field("Expected by today", f"{pace.expected:,}"),
-        _field("Pace", pace_phrase(side)),
+        _field("Expected by today" if period.current else "Expected", f"{pace.expected:,}"),
+        _field("Pace" if period.current else "Result", pace_phrase(side)),
         _field("Lead acceptance by sales", acceptance_phrase(side)),
     ]
     note = (
-        f"Commitment: {commitment_phrase(side)}. Delivered counts sales-ready leads created "
-        "this month; duplicates do not count."
+        f"Commitment: {commitment_phrase(side)}"
+        + (", a week's share is 12/52 of it" if period.unit is Unit.WEEK else "")
+        + (", counted from the day tracking began" if period.partial else "")
+        + ". Delivered counts sales-ready leads created in the period; duplicates do not count."
     )
     return [SectionBlock(text=MarkdownTextObject(text=heading), fields=fields), _context(note)]
 
@@ -181,41 +187,111 @@ def _shows_reps(side: SalesSide) -> bool:
     return side.owners is None or len(side.owners) > 1
 
 
-def sales_blocks(side: SalesSide, *, title: str) -> list[Block]:
-    """Leads in the SLA window, compliance, overdue leads (longest first), breaches this
-    month, median first-touch time; for a team, a per-rep table, most overdue first.
+def _first_touch(value: timedelta | None, *, none: str = "—") -> str:
+    return format_duration(value) if value is not None else none
+
+
+def _sales_ready_first_touch(side: SalesSide) -> str:
+    return _first_touch(side.median_first_touch_sales_ready)
+
+
+def overdue_phrase(total: SalesCounts) -> str:
+    """`3`, or `3 (1 past its window)`: why overdue can exceed the leads in window."""
+    past = total.overdue - total.overdue_in_window
+    if past <= 0:
+        return f"{total.overdue:,}"
+    return f"{total.overdue:,} ({past:,} past {'its' if past == 1 else 'their'} window)"
+
+
+def terms_note(sla: SalesSla) -> str:
+    """What the SLA asks and how its counts relate, so two figures never look contradictory."""
+    return (
+        f"SLA: {sla.touches} touches in {sla.days} days of assignment, the first within "
+        f"{sla.first_touch_hours} h. *In SLA window*: leads in those {sla.days} days. "
+        "*Overdue*: a touch is late, in the window or past it; a lead past its window stays "
+        f"overdue until it goes to the manager {sla.escalate_after_hours} h later, then waits "
+        "for an outcome. *Compliance*: leads in window that are not overdue."
+    )
+
+
+def _due_blocks(side: SalesSide) -> list[Block]:
+    if not side.due:
+        return []
+    lines = [
+        f"• *{shown(lead.external_id, _LABEL_MAX)}* "
+        + ", ".join(shown(part, _LABEL_MAX) for part in (lead.name, lead.company) if part)
+        + f" · touch {lead.touches + 1} of {side.sla.touches} due "
+        + (slack_date(lead.next_touch_due) if lead.next_touch_due else "—")
+        for lead in side.due
+    ]
+    blocks = _sections("*Due next*", lines)
+    more = side.due_total - len(side.due)
+    if more > 0:
+        blocks.append(_context(f"…and {more:,} more — `/lead mine`"))
+    return blocks
+
+
+def sales_blocks(side: SalesSide, *, title: str, period: ReportPeriod) -> list[Block]:
+    """What the reader owns first: overdue leads (longest first) and touches coming due; then
+    the figures with what they count; for a team, a per-rep table, most overdue first.
 
     `title` is whose leads these are, in mrkdwn (`your leads`, `<@U1>'s team (4 reps)`).
     """
+    if not period.current:
+        return past_sales_blocks(side, title=title, period=period)
     total, sla = side.total, side.sla
-    first_touch = (
-        format_duration(side.median_first_touch)
-        if side.median_first_touch is not None
-        else "— (no first touch this month yet)"
-    )
+    blocks: list[Block] = []
+    blocks.extend(_overdue_blocks(side))
+    blocks.extend(_due_blocks(side))
     fields = [
         _field("Leads in SLA window", f"{total.in_window:,}"),
         _field("Compliance", compliance_phrase(total)),
-        _field("Overdue", f"{total.overdue:,}"),
-        _field("Breaches this month", f"{total.breaches:,}"),
-        _field("Median first touch", first_touch),
+        _field("Overdue", overdue_phrase(total)),
+        _field(f"Breaches this {period.unit}", f"{total.breaches:,}"),
         _field(
-            "Median first touch, sales-ready",
-            format_duration(side.median_first_touch_sales_ready)
-            if side.median_first_touch_sales_ready is not None
-            else "—",
+            "Median first touch",
+            _first_touch(
+                side.median_first_touch, none=f"— (no first touch this {period.unit} yet)"
+            ),
         ),
+        _field("Median first touch, sales-ready", _sales_ready_first_touch(side)),
+    ]
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Sales* · {title}"), fields=fields))
+    blocks.append(_context(terms_note(sla)))
+    if _shows_reps(side):
+        blocks.extend(_rep_blocks(side.per_rep))
+    return blocks
+
+
+def past_sales_blocks(side: SalesSide, *, title: str, period: ReportPeriod) -> list[Block]:
+    """A past period: its breaches and first touches from the projection; compliance and
+    overdue leads at its end as the digest or report taken then recorded them."""
+    total, at_end = side.total, side.at_end
+    if at_end is None:
+        end_state = "not recorded (no digest or report was posted when the period ended)"
+        fields = [_field("At the period's end", end_state)]
+    else:
+        compliance = (
+            format_percent(at_end.compliance)
+            if at_end.compliance is not None
+            else "— (recorded company-wide only)"
+        )
+        fields = [
+            _field("Compliance at the end", compliance),
+            _field("Overdue at the end", f"{at_end.overdue:,}"),
+        ]
+    fields += [
+        _field("Breaches", f"{total.breaches:,}"),
+        _field("Median first touch", _first_touch(side.median_first_touch)),
+        _field("Median first touch, sales-ready", _sales_ready_first_touch(side)),
     ]
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=f"*Sales* · {title}"), fields=fields),
         _context(
-            f"SLA: {sla.touches} touches in {sla.days} days of assignment, the first within "
-            f"{sla.first_touch_hours} h; overdue follow-ups go to the manager after "
-            f"{sla.escalate_after_hours} h. Compliance counts leads in their window that are "
-            "not overdue."
+            "Breaches: SLA windows that ended in the period short of "
+            f"{side.sla.touches} touches. First touch: leads assigned in the period."
         ),
     ]
-    blocks.extend(_overdue_blocks(side))
     if _shows_reps(side):
         blocks.extend(_rep_blocks(side.per_rep))
     return blocks
@@ -225,7 +301,7 @@ def _overdue_blocks(side: SalesSide) -> list[Block]:
     if not side.overdue:
         return [SectionBlock(text=MarkdownTextObject(text=":white_check_mark: Nothing overdue."))]
     lines = [overdue_line(lead, touches=side.sla.touches) for lead in side.overdue]
-    blocks = _sections("*Overdue leads, longest overdue first*", lines)
+    blocks = _sections(f"*Overdue ({side.total.overdue:,})*, longest overdue first", lines)
     more = side.total.overdue - len(side.overdue)
     if more > 0:
         blocks.append(_context(f"…and {_plural(more, 'more overdue lead')}."))
@@ -249,36 +325,59 @@ def _rep_blocks(per_rep: Sequence[tuple[str, SalesCounts]]) -> list[Block]:
 def _fallback(report: SlaReport) -> str:
     """The notification text: the headline numbers of each side shown."""
     parts = []
+    if report.sales is not None:
+        total = report.sales.total
+        if report.period.current:
+            compliance = format_percent(total.compliance) if total.compliance is not None else "—"
+            parts.append(
+                f"sales {total.overdue:,} overdue, {compliance} compliance, "
+                f"{_plural(total.breaches, 'breach', 'breaches')}"
+            )
+        else:
+            parts.append(f"sales {_plural(total.breaches, 'breach', 'breaches')}")
     if report.marketing is not None:
         pace = report.marketing.pace
         parts.append(
             f"marketing {pace.delivered:,} of {pace.committed:,} sales-ready leads "
             f"({pace_words(report.marketing)})"
         )
-    if report.sales is not None:
-        total = report.sales.total
-        compliance = format_percent(total.compliance) if total.compliance is not None else "—"
-        parts.append(
-            f"sales {compliance} compliance, {total.overdue:,} overdue, "
-            f"{_plural(total.breaches, 'breach', 'breaches')} this month"
-        )
-    return f"SLA status for {month_name(report.month.start)}: " + "; ".join(parts)
+    return f"SLA status, {period_name(report.period)}: " + "; ".join(parts)
 
 
-def sla_status_message(report: SlaReport, *, title: str) -> Message:
-    """`/sla-status`: a header, marketing's side, sales' side for `title`, and a footer."""
-    blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=f"SLA status · {month_name(report.month.start)}"))
-    ]
-    if report.marketing is not None:
-        blocks.extend(marketing_blocks(report.marketing))
-    if report.sales is not None:
-        if report.marketing is not None:
-            blocks.append(DividerBlock())
-        blocks.extend(sales_blocks(report.sales, title=title))
-    blocks.append(
-        _context(
-            f"As of {slack_date(report.now)}. `/sla-status me` · `@user` · `team` · `marketing`"
-        )
+def marketing_line(side: MarketingSide) -> str:
+    """Marketing's side in one line, under a sales reader's own figures."""
+    pace = side.pace
+    return (
+        f"*Marketing:* {pace.delivered:,} of {pace.committed:,} sales-ready leads delivered — "
+        f"{pace_words(side)} · `/sla-status marketing`"
     )
+
+
+def _switches(period: ReportPeriod) -> str:
+    other = "last" if period.current else "this"
+    return (
+        f"`/sla-status {other} {period.unit}` · `me` · `@user` · `team` · `marketing` · "
+        f"`last {'month' if period.unit is Unit.WEEK else 'week'}`"
+    )
+
+
+def sla_status_message(
+    report: SlaReport, *, title: str, marketing_first: bool = False
+) -> Message:
+    """`/sla-status`: what the reader owns first — sales' side for `title` (their overdue
+    leads, then the figures) with marketing in one line; or, for marketing, its side in full
+    (`marketing_first`) — and a footer with the other periods and views."""
+    period = report.period
+    heading = f"SLA status · {period_name(period)}"
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=clip(heading, 150)))]
+    if report.marketing is not None and (marketing_first or report.sales is None):
+        blocks.extend(marketing_blocks(report.marketing))
+        if report.sales is not None:
+            blocks.append(DividerBlock())
+    if report.sales is not None:
+        blocks.extend(sales_blocks(report.sales, title=title, period=period))
+        if report.marketing is not None and not marketing_first:
+            blocks.append(_context(marketing_line(report.marketing)))
+    as_of = f"As of {slack_date(report.now)}" if period.current else "Ended"
+    blocks.append(_context(f"{as_of}. {_switches(period)}"))
     return Message(text=_fallback(report), blocks=blocks)

@@ -1,8 +1,10 @@
-"""`/sla-status [me | @user | team | marketing]`: both sides of the SLA, now.
+"""`/sla-status [me | @user | team | marketing] [this | last] [week | month]`: both sides of
+the SLA, for this month by default or the period named.
 
-Alone it answers for the caller: a rep's own leads, a manager's team. `me` is always the
-caller's own leads; `@user` that person's leads, or their team if they manage one; `team` the
-caller's team, or every rep for an admin who manages no one; `marketing` marketing's side alone.
+Alone it answers for the caller: a rep's own leads, a manager's team, marketing's side for
+someone in marketing. `me` is always the caller's own leads; `@user` that person's leads, or
+their team if they manage one; `team` the caller's team, or every rep for an admin who manages
+no one; `marketing` marketing's side in full.
 """
 
 from __future__ import annotations
@@ -16,21 +18,24 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from blocks import sla_message as views
 from blocks.message import Message, help_message, problem
 from commands.parsing import ParseError, quoted
+from domain.pace import Unit
 from services.context import Services
 from services.people import RightsUnknown, is_admin
-from services.sla_report import sla_report, team_of
+from services.sla_report import is_marketer, sla_report, team_of
 
 COMMAND = "/sla-status"
-EXAMPLE = "/sla-status team"
+EXAMPLE = "/sla-status team last month"
 HELP_LINES = [
-    "`/sla-status` — your own leads; a manager sees their team.",
+    "`/sla-status` — your own leads; a manager sees their team, marketing sees marketing's side.",
     "`/sla-status me` — your own leads, even if you manage a team.",
     "`/sla-status @user` — that person's leads, or their team if they manage one.",
     "`/sla-status team` — your team, rep by rep (an admin who manages no one sees every rep).",
-    "`/sla-status marketing` — marketing's side alone: sales-ready leads against the "
-    "commitment, pace, and how many leads sales accepted.",
-    "Sales: leads in their SLA window, compliance, overdue leads, breaches this month, "
-    "median first-touch time. Marketing is always company-wide.",
+    "`/sla-status marketing` — marketing's side: sales-ready leads against the commitment, "
+    "pace, and how many leads sales accepted.",
+    "Add `this week`, `last week` or `last month` for another period: `/sla-status me last "
+    "week`. This month is the default.",
+    "Sales: your overdue leads and the touches coming due first, then leads in their SLA "
+    "window, compliance, breaches, median first-touch time. Marketing is always company-wide.",
 ]
 HELP_WORDS = {"help", "?", "-h", "--help"}
 # With `should_escape`, Slack sends a picked user as `<@U123|name>` (or `<@U123>`).
@@ -38,28 +43,36 @@ MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 Audience = Literal["default", "me", "user", "team", "marketing", "help"]
 WORDS: dict[str, Audience] = {"me": "me", "team": "team", "marketing": "marketing"}
+WHICH = {"this": 0, "last": 1}
+UNITS = {"week": Unit.WEEK, "month": Unit.MONTH}
 
 
 @dataclass(frozen=True)
 class SlaRequest:
     audience: Audience
     user_id: str | None = None  # for `user`: whose leads
+    unit: Unit = Unit.MONTH
+    back: int = 0  # 0: this period, 1: the one before
 
 
-def parse(text: str) -> SlaRequest:
-    """One word at most: `me`, a mention, `team`, `marketing` or `help`; a ParseError says why
-    anything else is not understood."""
-    words = text.split()
-    if not words:
-        return SlaRequest(audience="default")
-    if len(words) > 1:
+def _period(words: list[str]) -> tuple[Unit, int]:
+    """`this week`, `last month`, `week` (this one), `last` (last month)."""
+    lowered = [word.lower() for word in words]
+    back, unit = 0, Unit.MONTH
+    if lowered and lowered[0] in WHICH:
+        back = WHICH[lowered.pop(0)]
+    if lowered and lowered[0] in UNITS:
+        unit = UNITS[lowered.pop(0)]
+    if lowered:
         raise ParseError(
-            f"Give one of `me`, `@user`, `team` or `marketing`, not {len(words)} words"
+            f"{quoted(words[len(words) - len(lowered)], limit=60)} is not a period: use `this` "
+            "or `last`, then `week` or `month`"
         )
-    word = words[0]
+    return unit, back
+
+
+def _audience(word: str) -> SlaRequest:
     lowered = word.lower()
-    if lowered in HELP_WORDS:
-        return SlaRequest(audience="help")
     if lowered in WORDS:
         return SlaRequest(audience=WORDS[lowered])
     mention = MENTION.fullmatch(word)
@@ -74,8 +87,26 @@ def parse(text: str) -> SlaRequest:
         )
     raise ParseError(
         f"{quoted(word, limit=60)} is not something `/sla-status` shows: use `me`, `@user`, `team` "
-        "or `marketing`"
+        "or `marketing`, then a period such as `last month`"
     )
+
+
+def parse(text: str) -> SlaRequest:
+    """Who (`me`, a mention, `team`, `marketing`; the caller by default), then a period
+    (`this|last week|month`); `help`. A ParseError says why anything else is not understood."""
+    words = text.split()
+    if not words:
+        return SlaRequest(audience="default")
+    if words[0].lower() in HELP_WORDS:
+        return SlaRequest(audience="help")
+    if len(words) > 3:
+        raise ParseError(
+            f"Give who and a period, such as `team last month`, not {len(words)} words"
+        )
+    period_first = words[0].lower() in WHICH or words[0].lower() in UNITS
+    request = SlaRequest(audience="default") if period_first else _audience(words[0])
+    unit, back = _period(words if period_first else words[1:])
+    return SlaRequest(request.audience, request.user_id, unit=unit, back=back)
 
 
 def _team_title(whose: str, team: list[str]) -> str:
@@ -133,15 +164,33 @@ async def answer(services: Services, *, text: str, user_id: str) -> Message:
         return problem(str(error), example=EXAMPLE)
     if request.audience == "help":
         return help_message("What /sla-status shows", HELP_LINES, example=EXAMPLE)
-    if request.audience == "marketing":
+    marketing = request.audience == "marketing" or (
+        request.audience == "default"
+        and await is_marketer(services, user_id)
+        and not await team_of(services, user_id)
+    )
+    if marketing:
         report = await sla_report(
-            services, owners=None, sales=False, overdue_limit=views.OVERDUE_SHOWN
+            services,
+            owners=None,
+            sales=False,
+            overdue_limit=views.OVERDUE_SHOWN,
+            unit=request.unit,
+            back=request.back,
         )
-        return views.sla_status_message(report, title="marketing")
+        return views.sla_status_message(report, title="marketing", marketing_first=True)
     scope = await scope_for(services, request, caller=user_id)
     if isinstance(scope, Message):
         return scope
-    report = await sla_report(services, owners=scope.owners, overdue_limit=views.OVERDUE_SHOWN)
+    one_rep = scope.owners is not None and len(scope.owners) == 1
+    report = await sla_report(
+        services,
+        owners=scope.owners,
+        overdue_limit=views.OVERDUE_SHOWN,
+        due_limit=views.DUE_SHOWN if one_rep else 0,
+        unit=request.unit,
+        back=request.back,
+    )
     return views.sla_status_message(report, title=scope.title)
 
 

@@ -15,8 +15,10 @@ from commands import smarketing_digest
 from commands.parsing import quoted
 from commands.smarketing_hubspot import show_hubspot
 from commands.smarketing_manager import set_reporting_line
+from commands.smarketing_marketing import set_marketing
 from commands.smarketing_settings import show_settings
 from commands.smarketing_sla import set_sla
+from commands.smarketing_start import set_start
 from commands.smarketing_target import set_target
 from services import settings_changes
 from services.context import Services
@@ -37,6 +39,10 @@ HELP_LINES = HELP_LINES = [
     "(default Monday 09:00); `/smarketing digest now` posts it now (admins)",
     "• `/smarketing manager @rep @manager` — who hears about the rep's missed follow-ups; "
     "`/smarketing manager @rep none` clears it (admins)",
+    "• `/smarketing marketing @user…` — who is in marketing: their App Home and `/sla-status` "
+    "show marketing's side; `remove @user` takes someone out; alone, lists them (admins)",
+    "• `/smarketing start YYYY-MM-DD` — the day tracking started (default: the first lead's); "
+    "periods before it are marked partial (admins)",
     "• `/smarketing hubspot` — the HubSpot connection: last webhook and sync, write-backs "
     "waiting or failed, the property mapping (admins)",
 ]
@@ -70,6 +76,11 @@ async def answer(services: Services, user_id: str, text: str) -> Reply:
     if subcommand == "manager":
         rest = text.strip()[len(words[0]) :]
         return Reply(await set_reporting_line(services, user_id, rest))
+    if subcommand == "marketing":
+        rest = text.strip()[len(words[0]) :]
+        return Reply(await set_marketing(services, user_id, rest))
+    if subcommand == "start":
+        return Reply(await set_start(services, user_id, words[1:]))
     if subcommand == "hubspot":
         return Reply(await show_hubspot(services, user_id))
     if subcommand == "digest":
@@ -78,7 +89,7 @@ async def answer(services: Services, user_id: str, text: str) -> Reply:
     return Reply(
         problem(
             f"{quoted(words[0])} is not a /smarketing subcommand "
-            "(target, settings, sla, digest, manager, hubspot, help)",
+            "(target, settings, sla, digest, manager, marketing, start, hubspot, help)",
             example=EXAMPLE,
         )
     )

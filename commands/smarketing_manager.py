@@ -64,27 +64,36 @@ class PersonProblem(Exception):
         self.message = message
 
 
-async def slack_person(services: Services, user_id: str, *, role: str) -> SlackPerson:
+async def slack_person(
+    services: Services,
+    user_id: str,
+    *,
+    role: str,
+    example: str = MANAGER_EXAMPLE,
+    unchanged: str = "the reporting line was not changed",
+) -> SlackPerson:
+    """Who Slack says `user_id` is; a PersonProblem, with `example`, for someone Slack does
+    not know, a deactivated account or a bot, or when Slack cannot say (`unchanged`)."""
     try:
         user = await slack_user(services, user_id)
     except RightsUnknown as error:
-        raise PersonProblem(_slack_unavailable(user_id, role, str(error))) from error
+        raise PersonProblem(_slack_unavailable(user_id, role, str(error), unchanged)) from error
     if user is None:
         reason = f"Slack knows no user {quoted(user_id)} (the {role})"
-        raise PersonProblem(problem(reason, example=MANAGER_EXAMPLE))
+        raise PersonProblem(problem(reason, example=example))
     if user.deleted:
         reason = f"<@{user_id}> (the {role}) is deactivated in Slack"
-        raise PersonProblem(problem(reason, example=MANAGER_EXAMPLE))
+        raise PersonProblem(problem(reason, example=example))
     if user.bot:
         reason = f"<@{user_id}> (the {role}) is a bot, not a person"
-        raise PersonProblem(problem(reason, example=MANAGER_EXAMPLE))
+        raise PersonProblem(problem(reason, example=example))
     return SlackPerson(user_id=user_id, name=user.name, tz=user.tz, email=user.email)
 
 
-def _slack_unavailable(user_id: str, role: str, error: str) -> Message:
+def _slack_unavailable(user_id: str, role: str, error: str, unchanged: str) -> Message:
     return one_line(
         f":no_entry: Could not check with Slack who <@{user_id}> (the {role}) is ({error}), so "
-        "the reporting line was not changed. Try again in a minute."
+        f"{unchanged}. Try again in a minute."
     )
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from enum import StrEnum
 from fractions import Fraction
 
 from domain.funnel import Period
@@ -238,3 +239,94 @@ def plan_period(
         per_rep=math.ceil(Fraction(remaining, reps)) if reps else None,
         per_rep_per_month=math.ceil(Fraction(per_month, reps)) if reps else None,
     )
+
+
+# ---------------------------------------------------------------- reporting periods
+
+
+class Unit(StrEnum):
+    """What a report covers: a calendar week (Monday–Sunday) or month, in the workspace's zone."""
+
+    WEEK = "week"
+    MONTH = "month"
+
+
+def _local_midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=tz)
+
+
+def reporting_span(unit: Unit, *, now: datetime, tz: tzinfo, back: int = 0) -> Span:
+    """The week or month `now` falls in, or `back` of them before it (1: last week)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be time-zone aware")
+    if back < 0:
+        raise ValueError("a report looks back, never ahead")
+    local = now.astimezone(tz)
+    if unit is Unit.WEEK:
+        monday = local.date() - timedelta(days=local.weekday() + 7 * back)
+        return Span(
+            start=_local_midnight(monday, tz),
+            end=_local_midnight(monday + timedelta(days=7), tz),
+        )
+    first = local.month - back
+    return Span(
+        start=_month_start(local.year, first, tz), end=_month_start(local.year, first + 1, tz)
+    )
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """A period a report covers, and how much of it the bot saw.
+
+    `tracked_from` is when tracking started (the first lead, or the date an admin set); a
+    period that began before it is partial: its figures cover only the part after it, and a
+    comparison with it must say so (DESIGN §2 "Periods and history").
+    """
+
+    unit: Unit
+    span: Span
+    taken_at: datetime  # the moment the report is taken at: now, or the end of a past period
+    current: bool  # the period is still running
+    tracked_from: datetime | None = None
+
+    @property
+    def partial(self) -> bool:
+        return self.tracked_from is not None and _utc(self.tracked_from) > _utc(self.span.start)
+
+    @property
+    def before_tracking(self) -> bool:
+        """The whole period came before tracking started: nothing was seen in it."""
+        return self.tracked_from is not None and _utc(self.tracked_from) >= _utc(self.span.end)
+
+    @property
+    def tracked_share(self) -> Fraction:
+        """The share of the period the bot saw: 1 for a whole period, less for a partial one."""
+        if not self.partial:
+            return Fraction(1)
+        assert self.tracked_from is not None
+        return 1 - elapsed_fraction(self.span, now=self.tracked_from)
+
+    @property
+    def elapsed(self) -> Fraction:
+        """The share of the period that has passed and was tracked: what is expected by now."""
+        passed = elapsed_fraction(self.span, now=self.taken_at)
+        return max(passed - (1 - self.tracked_share), Fraction(0))
+
+
+def report_period(
+    unit: Unit, *, now: datetime, tz: tzinfo, back: int = 0, tracked_from: datetime | None = None
+) -> ReportPeriod:
+    span = reporting_span(unit, now=now, tz=tz, back=back)
+    current = back == 0
+    return ReportPeriod(
+        unit=unit,
+        span=span,
+        taken_at=now if current else span.end,
+        current=current,
+        tracked_from=tracked_from,
+    )
+
+
+def tracking_start(day: date, tz: tzinfo) -> datetime:
+    """Tracking starts at midnight, in the workspace's zone, of the day it started."""
+    return _local_midnight(day, tz)

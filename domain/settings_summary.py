@@ -4,7 +4,7 @@ the schedules, and what Slack refused."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from domain.cadence import SalesSla
@@ -50,6 +50,10 @@ class WorkspaceSettings:
     managers: int = 0  # all managers
     unmanaged_rep_ids: list[str] = field(default_factory=list)  # the first of them
     unmanaged_reps: int = 0  # all reps with leads in work and no manager
+    tracking_from: date | None = None  # the day tracking started; None before any lead
+    tracking_set: bool = False  # an admin set it (else: the first lead's day)
+    marketer_ids: list[str] = field(default_factory=list)  # the first people in marketing
+    marketers: int = 0  # all of them
     digest_channel: str | None = None  # None: the digest is not posted
     digest_schedule: DigestSchedule = field(default_factory=DigestSchedule)
     monthly_channel: str | None = None  # SMARKETING_MANAGEMENT_CHANNEL, else the digest's

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
 from domain.cadence import SalesSla
-from domain.pace import Span
+from domain.lead_record import Lead
+from domain.pace import ReportPeriod
 
 DEFAULT_LEADS_PER_MONTH = 100  # the method's default: per rep, per month
 
@@ -108,7 +109,7 @@ class MarketingSide:
     sla: MarketingSla
     reps: int
     pace: MarketingPace
-    month: Span
+    period: ReportPeriod
     accepted: int
     rejected: int
 
@@ -127,11 +128,25 @@ class SalesSide:
     overdue: list[OverdueLead]  # the longest overdue, at most the limit asked for
     median_first_touch: timedelta | None
     median_first_touch_sales_ready: timedelta | None = None  # speed to lead, apart
+    # A past period: the projection knows only the present, so compliance and overdue leads
+    # at its end come from the digest or report taken then (None: none was taken).
+    at_end: PastState | None = None
+    # One rep's report now: their leads whose next touch is coming, soonest first.
+    due: Sequence[Lead] = ()
+    due_total: int = 0
+
+
+@dataclass(frozen=True)
+class PastState:
+    """Compliance and overdue leads at the end of a past period, as its digest recorded them."""
+
+    compliance: Fraction | None  # company-wide; None where it covered no lead in a window
+    overdue: int  # for the reps asked about
 
 
 @dataclass(frozen=True)
 class SlaReport:
     now: datetime
-    month: Span
+    period: ReportPeriod
     marketing: MarketingSide | None
     sales: SalesSide | None

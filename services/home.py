@@ -77,7 +77,7 @@ def _marketing(session: Session, *, now: datetime, tz: ZoneInfo) -> tuple[Market
     """Marketing's side of the SLA, and this month's leads by campaign and by source."""
     report = build_report(session, owners=None, now=now, tz=tz, sales=False)
     assert report.marketing is not None
-    month = report.month
+    month = report.period.span
     by = {
         dimension: reports.breakdown(session, dimension=dimension, start=month.start, end=month.end)
         for dimension in (reports.Dimension.CAMPAIGN, reports.Dimension.SOURCE)

@@ -7,7 +7,10 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
+
+from sqlmodel import Session
 
 from domain.cadence import SalesSla
 from domain.funnel import Period
@@ -16,17 +19,24 @@ from domain.settings_summary import Change, Team, WorkspaceSettings
 from domain.sla import MarketingSla
 from services.context import Services
 from services.posting_status import posting_overview
-from storage import events, follow_up_records, members, workspace
+from storage import events, follow_up_records, members, reports, workspace
 from storage.schedules import DIGEST, digest_settings, set_digest
 
 logger = logging.getLogger("smarketing.settings")
 
 CHANGES_SHOWN = 10
 # The workspace settings whose latest change `/smarketing settings` always shows.
-KEPT_IN_VIEW = (workspace.REVENUE_TARGET, workspace.MARKETING_SLA, workspace.SALES_SLA, DIGEST)
+KEPT_IN_VIEW = (
+    workspace.REVENUE_TARGET,
+    workspace.MARKETING_SLA,
+    workspace.SALES_SLA,
+    DIGEST,
+    workspace.TRACKING_CHANGE,
+)
 MANAGERS_SHOWN = 10
 REPS_SHOWN = 10  # per manager
 UNMANAGED_SHOWN = 20
+MARKETERS_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -159,6 +169,19 @@ class ReportingLineSet:
     old_manager_id: str | None = None
 
 
+def _remember(session: Session, people: Sequence[Person], *, now: datetime) -> None:
+    """Keep who Slack said each person is (name, time zone, e-mail) in the members table."""
+    for person in people:
+        members.upsert_member(
+            session,
+            slack_user_id=person.user_id,
+            name=person.name,
+            tz=person.tz,
+            email=person.email,
+            now=now,
+        )
+
+
 async def set_reporting_line(
     services: Services,
     *,
@@ -176,19 +199,57 @@ async def set_reporting_line(
                 session, person_id=manager_id, manager_id=rep_id
             ):
                 return ReportingLineSet("loop")
-            for person in people:
-                members.upsert_member(
-                    session,
-                    slack_user_id=person.user_id,
-                    name=person.name,
-                    tz=person.tz,
-                    email=person.email,
-                    now=now,
-                )
+            _remember(session, people, now=now)
             old = members.set_manager(session, rep_id=rep_id, manager_id=manager_id, by=by, at=now)
             return ReportingLineSet("unchanged" if old == manager_id else "set", old)
 
     return await services.in_thread(store)
+
+
+async def set_marketing(
+    services: Services,
+    *,
+    user_ids: Sequence[str],
+    marketing: bool,
+    people: Sequence[Person],
+    by: str,
+) -> list[str]:
+    """Put people in marketing (or take them out); returns those whose role changed."""
+    now = services.clock.now()
+
+    def store() -> list[str]:
+        with services.db.session() as session:
+            _remember(session, people, now=now)
+            return members.set_marketing(
+                session, user_ids=user_ids, marketing=marketing, by=by, at=now
+            )
+
+    return await services.in_thread(store)
+
+
+async def set_tracking_start(services: Services, *, day: date, by: str) -> date | None:
+    """Set the day tracking started; returns the day set before (None: never set). The same
+    day again changes nothing."""
+    now = services.clock.now()
+
+    def store() -> date | None:
+        with services.db.session() as session:
+            old = workspace.tracking_start_set(session)
+            if old != day:
+                workspace.set_tracking_start(session, day=day, by=by, at=now)
+            return old
+
+    return await services.in_thread(store)
+
+
+async def marketers(services: Services, *, limit: int) -> tuple[list[str], int]:
+    """The first `limit` people in marketing, and how many there are."""
+
+    def read() -> tuple[list[str], int]:
+        with services.db.session() as session:
+            return members.marketers(session, limit=limit)
+
+    return await services.in_thread(read)
 
 
 async def workspace_settings(services: Services) -> WorkspaceSettings:
@@ -213,7 +274,13 @@ async def workspace_settings(services: Services) -> WorkspaceSettings:
                 session, limit=UNMANAGED_SHOWN
             )
             scheduled = posting_overview(session, settings)
+            marketer_ids, marketer_count = members.marketers(session, limit=MARKETERS_SHOWN)
+            tracked = reports.tracked_from(session, tz=settings.timezone)
             return WorkspaceSettings(
+                tracking_from=tracked.date() if tracked else None,
+                tracking_set=workspace.tracking_start_set(session) is not None,
+                marketer_ids=marketer_ids,
+                marketers=marketer_count,
                 sla=workspace.sales_sla(session),
                 sla_is_default=workspace.sales_commitment(session) is None,
                 threshold=workspace.grading_threshold(session),

@@ -1,26 +1,42 @@
-"""Both sides of the SLA for one audience, assembled once for `/sla-status` and App Home."""
+"""Both sides of the SLA for one audience and period, assembled once for `/sla-status` and
+App Home: the present from the projection, a past period's state from the snapshot its digest
+kept (DESIGN §2 "Periods and history"); never a scan of the event log."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from domain.funnel import Period
+from domain import schedule
 from domain.grading import Grade
-from domain.pace import Span, current_period, elapsed_fraction
+from domain.pace import ReportPeriod, Unit, report_period
 from domain.sla import (
+    MarketingPace,
     MarketingSide,
+    PastState,
     SalesCounts,
     SalesSide,
     SlaReport,
-    marketing_pace,
     team_total,
 )
 from services.context import Services
-from storage import members, reports, workspace
+from storage import leads, members, reports, schedules, workspace
 from storage import sla_counts as queries
+
+WEEKS_A_YEAR = 52
+
+
+def period_of(
+    session: Session, *, unit: Unit, now: datetime, tz: ZoneInfo, back: int = 0
+) -> ReportPeriod:
+    """The week or month asked about, with when tracking started (to mark it partial)."""
+    return report_period(
+        unit, now=now, tz=tz, back=back, tracked_from=reports.tracked_from(session, tz=tz)
+    )
 
 
 def build_report(
@@ -29,72 +45,135 @@ def build_report(
     owners: list[str] | None,
     now: datetime,
     tz: ZoneInfo,
+    period: ReportPeriod | None = None,
     marketing: bool = True,
     sales: bool = True,
     overdue_limit: int = 10,
+    due_limit: int = 0,
 ) -> SlaReport:
-    """The month so far in the workspace's time zone; `owners=None` means every rep."""
-    month = current_period(Period.MONTH, now=now, tz=tz)
-    marketing_side = _marketing(session, now=now, month=month) if marketing else None
+    """`period` (this month by default, cut in the workspace's zone); `owners=None` means
+    every rep."""
+    if period is None:
+        period = period_of(session, unit=Unit.MONTH, now=now, tz=tz)
+    marketing_side = _marketing(session, period=period) if marketing else None
     sales_side = (
-        _sales(session, owners=owners, now=now, month=month, overdue_limit=overdue_limit)
+        _sales(
+            session,
+            owners=owners,
+            period=period,
+            tz=tz,
+            overdue_limit=overdue_limit,
+            due_limit=due_limit,
+        )
         if sales
         else None
     )
-    return SlaReport(now=now, month=month, marketing=marketing_side, sales=sales_side)
+    return SlaReport(now=period.taken_at, period=period, marketing=marketing_side, sales=sales_side)
 
 
-def _marketing(session: Session, *, now: datetime, month: Span) -> MarketingSide:
+def _whole_commitment(monthly: int, period: ReportPeriod) -> Fraction:
+    """The period's commitment: a week's share of the monthly one is 12/52 of it (as the
+    digest counts)."""
+    return Fraction(monthly * 12, WEEKS_A_YEAR) if period.unit is Unit.WEEK else Fraction(monthly)
+
+
+def _marketing(session: Session, *, period: ReportPeriod) -> MarketingSide:
+    """Delivered against the commitment; a partial period commits, and expects by now, only
+    for the part that was tracked."""
     commitment = workspace.marketing_sla(session)
     reps = reports.rep_count(session)
-    delivered = queries.sales_ready_delivered(session, start=month.start, end=month.end)
-    accepted, rejected = queries.acceptance(session, start=month.start, end=month.end)
+    span = period.span
+    delivered = queries.sales_ready_delivered(session, start=span.start, end=span.end)
+    accepted, rejected = queries.acceptance(session, start=span.start, end=span.end)
+    whole = _whole_commitment(commitment.committed(reps=reps), period)
     return MarketingSide(
         sla=commitment,
         reps=reps,
-        pace=marketing_pace(
+        pace=MarketingPace(
             delivered=delivered,
-            committed=commitment.committed(reps=reps),
-            elapsed=elapsed_fraction(month, now=now),
+            committed=math.ceil(whole * period.tracked_share),
+            expected=math.ceil(whole * period.elapsed),
         ),
-        month=month,
+        period=period,
         accepted=accepted,
         rejected=rejected,
     )
+
+
+def _snapshot_key(period: ReportPeriod, tz: ZoneInfo) -> str:
+    """The snapshot taken when the period ended: the digest (or report) of the period that
+    follows it, posted at its start."""
+    following = period.span.end.astimezone(tz).date()
+    if period.unit is Unit.WEEK:
+        return f"week:{schedule.iso_week(following)}"
+    return f"month:{following:%Y-%m}"
+
+
+def _at_end(
+    session: Session, *, owners: list[str] | None, period: ReportPeriod, tz: ZoneInfo
+) -> PastState | None:
+    taken = schedules.snapshot(session, _snapshot_key(period, tz))
+    if taken is None:
+        return None
+    by_rep = taken.overdue_by_rep
+    overdue = sum(by_rep.get(owner, 0) for owner in owners) if owners else sum(by_rep.values())
+    return PastState(compliance=taken.compliance if owners is None else None, overdue=overdue)
 
 
 def _sales(
     session: Session,
     *,
     owners: list[str] | None,
-    now: datetime,
-    month: Span,
+    period: ReportPeriod,
+    tz: ZoneInfo,
     overdue_limit: int,
+    due_limit: int = 0,
 ) -> SalesSide:
     rules = workspace.sales_sla(session)
-    counts = queries.sales_counts(
-        session, owners=owners, now=now, sla=rules, month_start=month.start
-    )
+    span, now = period.span, period.taken_at
+    if period.current:
+        counts = queries.sales_counts(
+            session, owners=owners, now=now, sla=rules, month_start=span.start
+        )
+        overdue = queries.overdue_leads(
+            session, owners=owners, now=now, sla=rules, limit=overdue_limit
+        )
+    else:
+        # The present counts (in window, overdue) say nothing of a past period: only its
+        # breaches, which the projection dates by the window's end.
+        counts = {
+            owner: SalesCounts(breaches=breaches)
+            for owner, breaches in queries.breaches_by_owner(
+                session, owners=owners, start=span.start, end=span.end
+            )
+        }
+        overdue = []
     if owners is not None:
         for owner in owners:
             counts.setdefault(owner, SalesCounts())
     per_rep = sorted(
         counts.items(), key=lambda item: (-item[1].overdue, -item[1].breaches, item[0])
     )
+    due, due_total = (
+        leads.due_leads_of(session, owner_id=owners[0], now=now, limit=due_limit)
+        if due_limit and period.current and owners is not None and len(owners) == 1
+        else ([], 0)
+    )
     return SalesSide(
+        due=due,
+        due_total=due_total,
         sla=rules,
         owners=owners,
         total=team_total(counts.values()),
         per_rep=per_rep,
-        overdue=queries.overdue_leads(
-            session, owners=owners, now=now, sla=rules, limit=overdue_limit
-        ),
+        overdue=overdue,
         median_first_touch=queries.median_first_touch(
-            session, owners=owners, start=month.start, end=now
+            session, owners=owners, start=span.start, end=now
         ),
         median_first_touch_sales_ready=queries.median_first_touch(
-            session, owners=owners, start=month.start, end=now, grade=Grade.SALES_READY
+            session, owners=owners, start=span.start, end=now, grade=Grade.SALES_READY
         ),
+        at_end=None if period.current else _at_end(session, owners=owners, period=period, tz=tz),
     )
 
 
@@ -105,19 +184,26 @@ async def sla_report(
     marketing: bool = True,
     sales: bool = True,
     overdue_limit: int,
+    due_limit: int = 0,
+    unit: Unit = Unit.MONTH,
+    back: int = 0,
 ) -> SlaReport:
-    """The report as of the clock's now, the month cut in the workspace's time zone."""
+    """The report for this (or an earlier) week or month, as of the clock's now, cut in the
+    workspace's time zone."""
 
     def read() -> SlaReport:
         with services.db.session() as session:
+            now, tz = services.clock.now(), services.settings.timezone
             return build_report(
                 session,
                 owners=owners,
-                now=services.clock.now(),
-                tz=services.settings.timezone,
+                now=now,
+                tz=tz,
+                period=period_of(session, unit=unit, now=now, tz=tz, back=back),
                 marketing=marketing,
                 sales=sales,
                 overdue_limit=overdue_limit,
+                due_limit=due_limit,
             )
 
     return await services.in_thread(read)
@@ -129,5 +215,13 @@ async def team_of(services: Services, manager_id: str) -> list[str]:
     def read() -> list[str]:
         with services.db.session() as session:
             return sorted(members.team_of(session, manager_id))
+
+    return await services.in_thread(read)
+
+
+async def is_marketer(services: Services, user_id: str) -> bool:
+    def read() -> bool:
+        with services.db.session() as session:
+            return members.is_marketer(session, user_id)
 
     return await services.in_thread(read)

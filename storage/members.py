@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -194,3 +194,52 @@ def reps_without_manager(session: Session, *, limit: int) -> tuple[list[str], in
     ).all()
     total = int(rows[0][1]) if rows else 0
     return [str(owner) for owner, _ in rows], total
+
+
+MARKETING = "marketing"  # `SettingChange.what` for who joined or left marketing
+
+
+def set_marketing(
+    session: Session, *, user_ids: Sequence[str], marketing: bool, by: str, at: datetime
+) -> list[str]:
+    """Put the people in marketing (or take them out) and record the change; returns those
+    whose role changed, in the order given. Nobody's reporting line is touched."""
+    changed = []
+    for user_id in dict.fromkeys(user_ids):
+        person = session.get(Member, user_id) or Member(slack_user_id=user_id, updated_at=at)
+        if person.marketing == marketing:
+            continue
+        person.marketing, person.updated_at = marketing, at
+        session.add(person)
+        changed.append(user_id)
+    if changed:
+        mentions = ", ".join(f"<@{user_id}>" for user_id in changed)
+        record_change(
+            session,
+            what=MARKETING,
+            old=None,
+            new=f"{mentions} {'joined' if marketing else 'left'}",
+            by=by,
+            at=at,
+        )
+        session.flush()
+    return changed
+
+
+def marketers(session: Session, *, limit: int) -> tuple[list[str], int]:
+    """The first `limit` people in marketing (by user id), and how many there are
+    (`ix_member_marketing`)."""
+    in_marketing = col(Member.marketing).is_(True)
+    total = session.exec(select(func.count()).select_from(Member).where(in_marketing)).one()
+    ids = session.exec(
+        select(Member.slack_user_id)
+        .where(in_marketing)
+        .order_by(col(Member.slack_user_id))
+        .limit(limit)
+    ).all()
+    return list(ids), int(total)
+
+
+def is_marketer(session: Session, slack_user_id: str) -> bool:
+    person = session.get(Member, slack_user_id)
+    return bool(person and person.marketing)

@@ -151,6 +151,9 @@ class Member(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=255)
     tz: str | None = Field(default=None, max_length=64)
     manager_id: str | None = Field(default=None, max_length=64, index=True)
+    # In marketing (`/smarketing marketing @user…`): their Home and `/sla-status` show
+    # marketing's side first.
+    marketing: bool = Field(default=False, index=True)
     deactivated: bool = False
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -24,6 +24,8 @@ from sqlmodel import Session, col
 
 from domain.closed_loop import Figures, Group
 from domain.grading import Grade, LeadStatus
+from domain.pace import tracking_start
+from storage import workspace
 from storage.models import Lead
 
 CLOSED = (LeadStatus.REJECTED.value, LeadStatus.WON.value, LeadStatus.LOST.value)
@@ -204,6 +206,18 @@ def first_lead_created(session: Session) -> datetime | None:
     """When the first lead was created (ix_lead_created_at); None before any."""
     first: datetime | None = session.execute(select(func.min(Lead.created_at))).scalar_one()
     return first
+
+
+def tracked_from(session: Session, *, tz: tzinfo) -> datetime | None:
+    """When tracking started: midnight (workspace zone) of the day an admin set, else of the
+    day the first lead was created; None while there is no lead and no day set."""
+    day = workspace.tracking_start_set(session)
+    if day is None:
+        first = first_lead_created(session)
+        if first is None:
+            return None
+        day = first.astimezone(tz).date()
+    return tracking_start(day, tz)
 
 
 def leads_created(session: Session, *, start: datetime, end: datetime) -> int:

@@ -122,6 +122,13 @@ def _breaches(
             yield owner_id, int(count)
 
 
+def breaches_by_owner(
+    session: Session, *, owners: Sequence[str] | None, start: datetime, end: datetime
+) -> list[tuple[str, int]]:
+    """Per rep: SLA windows that ended in [start, end) short of K touches."""
+    return list(_breaches(session, owners=owners, start=start, end=end))
+
+
 def breaches_between(session: Session, *, start: datetime, end: datetime) -> int:
     """Everyone's breaches: SLA windows that ended in [start, end) short of K touches."""
     return sum(count for _owner, count in _breaches(session, owners=None, start=start, end=end))

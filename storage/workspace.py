@@ -3,7 +3,7 @@ the revenue target, with every change recorded (who, when, old → new)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
@@ -21,6 +21,8 @@ from storage.models import (
 )
 
 GRADING_THRESHOLD = "grading.threshold"
+TRACKING_START = "tracking.start"  # the day tracking started, as an admin set it (ISO date)
+TRACKING_CHANGE = "tracking start"  # `SettingChange.what` for it
 REVENUE_TARGET = "revenue target"  # `SettingChange.what` for a new revenue target
 MARKETING_SLA = "marketing SLA"  # … for a new marketing commitment
 SALES_SLA = "sales SLA"  # … for a new sales commitment
@@ -54,6 +56,37 @@ def sales_sla(session: Session) -> SalesSla:
 def setting(session: Session, key: str) -> str | None:
     row = session.get(Setting, key)
     return row.value if row else None
+
+
+def tracking_start_set(session: Session) -> date | None:
+    """The day an admin said tracking started (`/smarketing start DATE`), if they did."""
+    value = setting(session, TRACKING_START)
+    return date.fromisoformat(value) if value is not None else None
+
+
+def set_tracking_start(session: Session, *, day: date, by: str, at: datetime) -> date | None:
+    """Set the day tracking started and record the change; returns the day before."""
+    old = tracking_start_set(session)
+    row = session.get(Setting, TRACKING_START)
+    if row is None:
+        row = Setting(key=TRACKING_START, value=day.isoformat(), set_by=by, set_at=at)
+    else:
+        row.value, row.set_by, row.set_at = day.isoformat(), by, at
+    session.add(row)
+    record_change(
+        session,
+        what=TRACKING_CHANGE,
+        old=_day_words(old) if old else None,
+        new=_day_words(day),
+        by=by,
+        at=at,
+    )
+    session.flush()
+    return old
+
+
+def _day_words(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
 
 
 def grading_threshold(session: Session) -> int:

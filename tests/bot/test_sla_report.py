@@ -283,7 +283,7 @@ def expected_overdue(
 
 def check(report: SlaReport, specs: list[Spec], *, now: datetime, owners: set[str] | None) -> None:
     month = month_of(now)
-    assert (report.month.start, report.month.end) == (month.start, month.end)
+    assert (report.period.span.start, report.period.span.end) == (month.start, month.end)
 
     counts = expected_counts(specs, now=now, owners=owners)
     assert report.sales is not None
@@ -403,7 +403,7 @@ def test_expected_by_today_is_rounded_up(app: RunningApp) -> None:
     post_events(
         app,
         created(
-            "L-1", datetime(2026, 11, 2, tzinfo=UTC), email="a@example.com", fit=90, interest=90
+            "L-1", datetime(2026, 11, 1, tzinfo=UTC), email="a@example.com", fit=90, interest=90
         ),
         assigned("L-1", datetime(2026, 11, 2, tzinfo=UTC), slack_user_id="U0R1"),
     )

@@ -184,14 +184,27 @@ MARKETING_FIGURES = [
 ]
 
 
-def test_a_rep_sees_their_own_leads_and_marketings_pace(month: RunningApp) -> None:
+def test_a_rep_sees_their_own_overdue_leads_first_and_marketing_in_one_line(
+    month: RunningApp,
+) -> None:
     reply = sla_status(month)
 
     text = reply_text(reply)
-    assert "SLA status · November 2026" in text
+    assert text.startswith("SLA status · November 2026\n*Overdue (3)*, longest overdue first\n")
+    # Then the touch coming due (A1's second), then the figures, explained.
+    assert text.index("*Due next*\n• *A1* Person A1, Company A1 · touch 2 of 6 due ") < text.index(
+        "*Sales* · your leads"
+    )
+    assert "*In SLA window*: leads in those 14 days" in text
+    # Marketing's side is one line with where to read it whole.
     for figure in MARKETING_FIGURES:
-        assert figure in text
-    assert "*Sales* · your leads" in text
+        assert figure not in text
+    assert (
+        "*Marketing:* 9 of 300 sales-ready leads delivered — behind by 136 · "
+        "`/sla-status marketing`"
+    ) in text
+    # Short enough to read without scrolling: a handful of blocks, the figures in two columns.
+    assert len(reply["blocks"]) <= 8
     assert "*Leads in SLA window*\n4" in text
     assert "*Compliance*\n25% (1 of 4 on cadence)" in text
     assert "*Overdue*\n3" in text
@@ -217,12 +230,12 @@ def test_a_manager_sees_their_team_rep_by_rep_by_default(month: RunningApp) -> N
     reply = sla_status(month, user_id=MGR)
 
     text = reply_text(reply)
-    for figure in MARKETING_FIGURES:
-        assert figure in text
+    assert "*Marketing:* 9 of 300 sales-ready leads delivered — behind by 136" in text
     assert "*Sales* · your team (2 reps)" in text
     assert "*Leads in SLA window*\n6" in text
     assert "*Compliance*\n33.3% (2 of 6 on cadence)" in text
     assert "*Overdue*\n4" in text
+    assert "*Due next*" not in text  # a team's touches coming due are each rep's own
     assert "*Breaches this month*\n1" in text
     assert "*Median first touch*\n3 h" in text
     # B3's window ended a week ago, short of six touches: escalated since, it waits for an
@@ -373,14 +386,17 @@ def test_help_shows_the_usage(app: RunningApp) -> None:
     text = reply_text(reply)
     assert "What /sla-status shows" in text
     assert "`/sla-status @user`" in text
-    assert "Example: `/sla-status team`" in text
+    assert "Example: `/sla-status team last month`" in text
+    assert "`last week`" in text
 
 
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
         ("sales", "`sales` is not something `/sla-status` shows"),
-        ("me team", "not 2 words"),
+        ("me team", "`team` is not a period: use `this` or `last`, then `week` or `month`"),
+        ("me last month now", "not 4 words"),
+        ("me last year", "`year` is not a period"),
         ("@ana", "`@ana` did not reach the bot as a Slack user"),
         ("<#C0SALES|sales>", "That is a channel"),
         ("<script>", "`&lt;script&gt;` is not something"),
@@ -397,7 +413,7 @@ def test_words_it_does_not_know_get_a_reason_and_an_example(
     assert len(reply["blocks"]) == 1
     assert line.startswith(":warning: ")
     assert reason in line
-    assert line.endswith("Try `/sla-status team`")
+    assert line.endswith("Try `/sla-status team last month`")
     assert "\n" not in line
     assert stored(month) == before
 
@@ -418,11 +434,19 @@ def pacific_app(app: RunningApp) -> Iterator[RunningApp]:
     server.stop()
 
 
+def track_from(app: RunningApp, day: str) -> None:
+    """An admin says when tracking started, so that no month here is partial."""
+    app.slack.add_user(ADMIN, name="admin", is_admin=True)
+    reply = ephemeral_reply(app.command("/smarketing", f"start {day}", user_id=ADMIN))
+    assert reply_text(reply).startswith(":white_check_mark: Tracking starts on"), reply
+
+
 def test_the_month_is_cut_in_the_workspace_time_zone(
     app: RunningApp, pacific_app: RunningApp
 ) -> None:
     # 1 November 03:00 UTC is still 31 October 20:00 in Los Angeles.
     app.clock.set(at(11, 1, 5))
+    track_from(app, "2026-10-01")
     post_events(app, *lead("L-HALLOWEEN", at(11, 1, 3), owner=ANA, assigned_at=at(11, 5)))
     # A window that ended at that moment too: November's breach in UTC, October's in LA.
     post_events(app, *lead("L-OLD", at(10, 18, 3), owner=ANA, fit=10, interest=90))  # review
@@ -438,8 +462,8 @@ def test_the_month_is_cut_in_the_workspace_time_zone(
     # Created 1 November 01:00 in Los Angeles: November's there too.
     post_events(app, *lead("L-NOV", at(11, 1, 8), owner=ANA, assigned_at=at(11, 10)))
 
-    pacific = reply_text(sla_status(pacific_app, "me"))
-    utc = reply_text(sla_status(app, "me"))
+    pacific = reply_text(sla_status(pacific_app, "marketing"))
+    utc = reply_text(sla_status(app, "marketing"))
     assert "SLA status · November 2026" in pacific
     assert "*Delivered*\n1 of 100 committed" in pacific  # L-HALLOWEEN counted for October
     assert "*Delivered*\n2 of 100 committed" in utc
@@ -447,6 +471,8 @@ def test_the_month_is_cut_in_the_workspace_time_zone(
     # 341 of 721 hours gone, ⌈100 × 341/721⌉ = 48; in UTC ⌈100 × 29/60⌉ = 49.
     assert "*Expected by today*\n48" in pacific
     assert "*Expected by today*\n49" in utc
+    pacific = reply_text(sla_status(pacific_app, "me"))
+    utc = reply_text(sla_status(app, "me"))
     assert "*Breaches this month*\n0" in pacific
     assert "*Breaches this month*\n1" in utc
 
