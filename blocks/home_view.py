@@ -19,19 +19,21 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
+    Option,
     PlainTextObject,
     SectionBlock,
+    StaticSelectElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
 
-from blocks.format import format_amount, shown, slack_date
+from blocks.format import format_amount, period_name, shown, slack_date
 from blocks.outcome_message import outcome_menu
 from blocks.settings_message import posting_warning, unreachable_text
 from blocks.sla_message import format_duration, format_percent
 from domain.cadence import SalesSla
 from domain.closed_loop import Group
-from domain.home_summary import Channels, Home, MyLeads, Scope
+from domain.home_summary import PERIODS, Channels, Home, MyLeads, Reason, Scope
 from domain.lead_record import Lead
 from domain.sla import MarketingSide, OverdueLead, SalesCounts, SalesSide
 
@@ -39,7 +41,9 @@ LOG_TOUCH = "home_log_touch"
 SLA_DETAILS = "home_sla_details"
 ASSIGN_LEAD = "home_assign_lead"
 _ASSIGN_BLOCK = "assign|"  # + the lead's id: which lead a chosen rep gets
+HOME_PERIOD = "home_period"
 SCOPES: tuple[Scope, ...] = ("me", "team", "marketing")
+PERIOD_LABELS = ("This month", "Last month", "This week", "Last week")  # for PERIODS
 
 LEADS_SHOWN = 10  # overdue leads, and leads due next, each
 REPS_SHOWN = 50  # rows of a manager's per-rep table on the Home
@@ -161,13 +165,17 @@ def marketing_summary(side: MarketingSide) -> str:
         f"Accepted by sales: {side.accepted:,} of {judged:,} judged "
         f"({format_percent(side.acceptance_rate)})"
         if side.acceptance_rate is not None
-        else "Accepted by sales: none judged yet this month"
+        else "Accepted by sales: none judged in the period"
     )
     return "\n".join(
         [
-            f"*Sales-ready leads this month:* {pace.delivered:,} delivered of "
+            f"*Sales-ready leads:* {pace.delivered:,} delivered of "
             f"{pace.committed:,} committed ({commitment})",
-            f"Expected by today: {pace.expected:,} — {standing}",
+            (
+                f"Expected by today: {pace.expected:,} — {standing}"
+                if side.period.current
+                else f"Result: {'met' if pace.on_pace else f'missed by {pace.behind_by:,}'}"
+            ),
             acceptance,
         ]
     )
@@ -343,7 +351,7 @@ def team_blocks(team: SalesSide) -> list[Block]:
 
 def _group_blocks(title: str, groups: Sequence[Group], *, what: str) -> list[Block]:
     if not groups:
-        return [SectionBlock(text=_text(f"*{title}*\nNo lead yet this month."))]
+        return [SectionBlock(text=_text(f"*{title}*\nNo lead in the period."))]
     blocks: list[Block] = list(
         sections((group_line(group) for group in groups[:GROUPS_SHOWN]), heading=title)
     )
@@ -351,17 +359,67 @@ def _group_blocks(title: str, groups: Sequence[Group], *, what: str) -> list[Blo
     return blocks
 
 
+def period_switch(chosen: str) -> StaticSelectElement:
+    """The Home's period switch: marketing's board for this or last week or month."""
+    options = [
+        Option(value=value, text=PlainTextObject(text=label))
+        for value, label in zip(PERIODS, PERIOD_LABELS, strict=True)
+    ]
+    initial = next((option for option in options if option.value == chosen), options[0])
+    return StaticSelectElement(action_id=HOME_PERIOD, options=options, initial_option=initial)
+
+
+def _reason_lines(reasons: Sequence[Reason]) -> str:
+    return "; ".join(f"{shown(row.reason, _ID_MAX)} ({row.leads:,})" for row in reasons)
+
+
+def closed_loop_text(channels: Channels) -> str:
+    """Why sales rejected leads, and why it handed leads back to marketing, in the period."""
+    rejected = _reason_lines(channels.rejected) or "none"
+    recycled = _reason_lines(channels.recycled) or "none"
+    return f"*Rejected by sales, why:* {rejected}\n*Handed back to marketing, why:* {recycled}"
+
+
+def awaiting_blocks(channels: Channels) -> list[Block]:
+    total = channels.awaiting_total
+    if not total:
+        none = "*Waiting for sales to accept*\nNone: sales has judged every sales-ready lead."
+        return [SectionBlock(text=_text(none))]
+    lines = []
+    for lead in channels.awaiting:
+        who = ", ".join(shown(part, _ID_MAX) for part in (lead.name, lead.company) if part)
+        since = slack_date(lead.assigned_at) if lead.assigned_at else "?"
+        label = f"*{shown(lead.external_id, _ID_MAX)}*" + (f" {who}" if who else "")
+        lines.append(f"• {label} · <@{lead.owner_id}> since {since}")
+    blocks: list[Block] = list(
+        sections(lines, heading=f"Waiting for sales to accept ({total:,}), longest first")
+    )
+    blocks.extend(_more(total - len(channels.awaiting), None))
+    return blocks
+
+
 def marketing_blocks(side: MarketingSide, channels: Channels | None) -> list[Block]:
+    period = side.period
     blocks: list[Block] = [
         _header("Marketing"),
+        SectionBlock(
+            text=_text(f"*{period_name(period)[:1].upper()}{period_name(period)[1:]}*"),
+            accessory=period_switch(channels.chosen if channels else PERIODS[0]),
+        ),
         SectionBlock(text=_text(marketing_summary(side)), accessory=_details_button("marketing")),
     ]
     if channels is not None:
-        month = channels.month.strftime("%B %Y")
-        blocks.extend(
-            _group_blocks(f"By campaign, {month}", channels.by_campaign, what="campaigns")
+        blocks.extend(_group_blocks("By campaign", channels.by_campaign, what="campaigns"))
+        blocks.extend(_group_blocks("By source", channels.by_source, what="sources"))
+        blocks.extend(_group_blocks("By persona", channels.by_persona, what="personas"))
+        blocks.append(SectionBlock(text=_text(closed_loop_text(channels))))
+        blocks.extend(awaiting_blocks(channels))
+        blocks.append(
+            _context(
+                "Leads and sales-ready count leads created in the period; accepted, won and "
+                "revenue count what happened in it, whenever the lead came in."
+            )
         )
-        blocks.extend(_group_blocks(f"By source, {month}", channels.by_source, what="sources"))
     return blocks
 
 
@@ -376,7 +434,11 @@ def home_view(home: Home) -> View:
     if home.unassigned_total:
         parts.append(unassigned_blocks(home.unassigned, total=home.unassigned_total))
     if home.marketing is not None:
-        parts.append(marketing_blocks(home.marketing, home.channels))
+        board = marketing_blocks(home.marketing, home.channels)
+        if home.marketing_first:
+            parts.insert(0, board)
+        else:
+            parts.append(board)
     blocks: list[Block] = [
         SectionBlock(text=_text(posting_warning(problem))) for problem in home.posting_problems
     ]

@@ -9,10 +9,12 @@ from typing import Literal
 
 from domain.closed_loop import Group
 from domain.lead_record import Lead
+from domain.pace import ReportPeriod
 from domain.schedule import PostingProblem
 from domain.sla import MarketingSide, SalesSide
 
 Scope = Literal["me", "team", "marketing"]  # whose figures the SLA details modal shows
+PERIODS = ("month:0", "month:1", "week:0", "week:1")  # App Home's period switch: unit:back
 
 
 @dataclass(frozen=True)
@@ -27,12 +29,25 @@ class MyLeads:
 
 
 @dataclass(frozen=True)
-class Channels:
-    """This month's closed-loop table: what each campaign and source delivered."""
+class Reason:
+    reason: str
+    leads: int
 
-    month: datetime  # the month's first moment, in the workspace's zone
+
+@dataclass(frozen=True)
+class Channels:
+    """Marketing's board for a period: what each campaign, source and persona delivered, why
+    sales rejected or handed back leads, and the leads still waiting for sales to judge."""
+
+    period: ReportPeriod
+    chosen: str  # the period switch's value (PERIODS)
     by_campaign: Sequence[Group]
     by_source: Sequence[Group]
+    by_persona: Sequence[Group] = ()
+    rejected: Sequence[Reason] = ()
+    recycled: Sequence[Reason] = ()
+    awaiting: Sequence[Lead] = ()  # sales-ready, owned, neither accepted nor rejected: oldest
+    awaiting_total: int = 0
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,7 @@ class Home:
     team: SalesSide | None = None
     marketing: MarketingSide | None = None
     channels: Channels | None = None
+    marketing_first: bool = False  # someone in marketing: their board before anything else
     notice: str | None = None  # what the last button did, shown on top until the next refresh
     # For admins: a digest or report Slack refused for good, shown first until one is posted.
     posting_problems: Sequence[PostingProblem] = ()

@@ -10,17 +10,19 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from domain.home_summary import Channels, Home, MyLeads, Scope
+from domain.home_summary import PERIODS, Channels, Home, MyLeads, Reason, Scope
+from domain.pace import Unit
 from domain.sla import MarketingSide, SalesSide
 from services import hubspot_sync
 from services.context import Services
 from services.people import RightsUnknown, is_admin
 from services.posting_status import posting_overview
-from services.sla_report import build_report
+from services.sla_report import build_report, period_of
 from storage import follow_up_records, leads, members, reports
 
 logger = logging.getLogger("smarketing.home")
 UNASSIGNED_SHOWN = 5  # the oldest leads without an owner on a manager's or admin's Home
+AWAITING_SHOWN = 5  # the sales-ready leads waiting longest for sales' verdict
 
 
 async def _admin(services: Services, user_id: str) -> bool:
@@ -73,40 +75,73 @@ def _team(
     return report.sales
 
 
-def _marketing(session: Session, *, now: datetime, tz: ZoneInfo) -> tuple[MarketingSide, Channels]:
-    """Marketing's side of the SLA, and this month's leads by campaign and by source."""
-    report = build_report(session, owners=None, now=now, tz=tz, sales=False)
+def _marketing(
+    session: Session, *, now: datetime, tz: ZoneInfo, period: str
+) -> tuple[MarketingSide, Channels]:
+    """Marketing's side of the SLA for the period chosen, its leads by campaign, source and
+    persona, why sales rejected or recycled leads, and the leads waiting for sales' verdict."""
+    unit, _, back = period.partition(":")
+    chosen = period_of(session, unit=Unit(unit), now=now, tz=tz, back=int(back))
+    report = build_report(session, owners=None, now=now, tz=tz, period=chosen, sales=False)
     assert report.marketing is not None
-    month = report.period.span
+    span = chosen.span
     by = {
-        dimension: reports.breakdown(session, dimension=dimension, start=month.start, end=month.end)
-        for dimension in (reports.Dimension.CAMPAIGN, reports.Dimension.SOURCE)
+        dimension: reports.breakdown(session, dimension=dimension, start=span.start, end=span.end)
+        for dimension in reports.Dimension
     }
+    awaiting, awaiting_total = reports.awaiting_acceptance(session, limit=AWAITING_SHOWN)
     return report.marketing, Channels(
-        month=month.start,
+        period=chosen,
+        chosen=period,
         by_campaign=by[reports.Dimension.CAMPAIGN],
         by_source=by[reports.Dimension.SOURCE],
+        by_persona=by[reports.Dimension.PERSONA],
+        rejected=[
+            Reason(row.reason, row.count)
+            for row in reports.rejection_reasons(session, start=span.start, end=span.end)
+        ],
+        recycled=[
+            Reason(row.reason, row.count)
+            for row in reports.recycle_reasons(session, start=span.start, end=span.end)
+        ],
+        awaiting=awaiting,
+        awaiting_total=awaiting_total,
     )
 
 
 async def gather_home(
-    services: Services, user_id: str, *, notice: str | None = None, limit: int
+    services: Services,
+    user_id: str,
+    *,
+    notice: str | None = None,
+    limit: int,
+    period: str = PERIODS[0],
+    admin: bool | None = None,
 ) -> Home:
     """Everything one person's Home shows, read in one session: their own leads if they work
-    any (or have no other role), their team if they manage one, marketing's side if admin, and
-    for an admin, a digest or report Slack refused for good."""
-    admin = await _admin(services, user_id)
+    any (or have no other role), their team if they manage one, marketing's board (for the
+    `period` chosen, `unit:back`) for marketing and admins, and for an admin, a digest or
+    report Slack refused for good. `admin` None asks Slack."""
+    if admin is None:
+        admin = await _admin(services, user_id)
+    if period not in PERIODS:
+        period = PERIODS[0]
     now = services.clock.now()
     tz = services.settings.timezone
 
     def read() -> Home:
         with services.db.session() as session:
             team = members.team_of(session, user_id)
+            marketer = members.is_marketer(session, user_id)
             queue = (
                 leads.unassigned_leads(session, limit=UNASSIGNED_SHOWN) if team or admin else None
             )
             mine = _my_leads(session, user_id=user_id, now=now, tz=tz, limit=limit)
-            marketing, channels = _marketing(session, now=now, tz=tz) if admin else (None, None)
+            marketing, channels = (
+                _marketing(session, now=now, tz=tz, period=period)
+                if admin or marketer
+                else (None, None)
+            )
             problems = posting_overview(session, services.settings).problems if admin else []
             unreachable = (
                 [m.slack_user_id for m in follow_up_records.unreachable_reps(session, limit=20)]
@@ -115,7 +150,8 @@ async def gather_home(
             )
             return Home(
                 now=now,
-                mine=mine if _works_leads(mine) or not (team or admin) else None,
+                mine=mine if _works_leads(mine) or not (team or admin or marketer) else None,
+                marketing_first=marketer and not team,
                 team=_team(session, team=team, now=now, tz=tz, limit=limit) if team else None,
                 marketing=marketing,
                 channels=channels,

@@ -166,11 +166,45 @@ def rejection_reasons(
     session: Session, *, start: datetime, end: datetime, limit: int = 5
 ) -> list[ReasonCount]:
     """The commonest reasons sales gave for leads rejected in [start, end), most first."""
-    reason = func.lower(col(Lead.reject_reason))
+    return _reasons(
+        session,
+        status=LeadStatus.REJECTED,
+        column=Lead.reject_reason,
+        start=start,
+        end=end,
+        limit=limit,
+    )
+
+
+def recycle_reasons(
+    session: Session, *, start: datetime, end: datetime, limit: int = 5
+) -> list[ReasonCount]:
+    """The commonest reasons sales gave for leads handed back to marketing in [start, end)."""
+    return _reasons(
+        session,
+        status=LeadStatus.RECYCLED,
+        column=Lead.recycle_reason,
+        start=start,
+        end=end,
+        limit=limit,
+    )
+
+
+def _reasons(
+    session: Session,
+    *,
+    status: LeadStatus,
+    column: Any,
+    start: datetime,
+    end: datetime,
+    limit: int,
+) -> list[ReasonCount]:
+    """Leads closed with `status` in [start, end) by reason, most first (ix_lead_status_closed)."""
+    reason = func.lower(col(column))
     count = func.count()
     query = (
         select(reason, count)
-        .where(col(Lead.status) == LeadStatus.REJECTED.value, _within(Lead.closed_at, start, end))
+        .where(col(Lead.status) == status.value, _within(Lead.closed_at, start, end))
         .group_by(reason)
         .order_by(count.desc(), reason)
         .limit(limit)
@@ -179,6 +213,30 @@ def rejection_reasons(
         ReasonCount(reason=text if text is not None else "(no reason)", count=n)
         for text, n in session.execute(query)
     ]
+
+
+def awaiting_acceptance(session: Session, *, limit: int) -> tuple[list[Lead], int]:
+    """Sales-ready leads a rep owns that sales has neither accepted nor rejected yet, the
+    longest waiting first, and how many there are: the open owned leads of
+    ix_lead_status_owner, duplicates left out (their original is the one judged)."""
+    waiting = (
+        col(Lead.status) == LeadStatus.OPEN.value,
+        col(Lead.owner_id).is_not(None),
+        col(Lead.grade) == Grade.SALES_READY.value,
+        col(Lead.duplicate_of).is_(None),
+    )
+    shown = list(
+        session.scalars(
+            select(Lead)
+            .where(*waiting)
+            .order_by(col(Lead.assigned_at), col(Lead.external_id))
+            .limit(limit)
+        )
+    )
+    if len(shown) < limit:
+        return shown, len(shown)
+    total = session.execute(select(func.count()).select_from(Lead).where(*waiting)).scalar_one()
+    return shown, int(total)
 
 
 @dataclass(frozen=True)

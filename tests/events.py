@@ -94,3 +94,9 @@ def post_events(
     return app.http.post(
         f"{app.url}/api/events", json=body, headers={"Authorization": f"Bearer {token}"}
     )
+
+
+def recycled(
+    lead_id: str, at: datetime, reason: str, *, event_id: str | None = None
+) -> dict[str, Any]:
+    return _event("lead.recycled", lead_id, at, event_id, reason=reason)

@@ -19,7 +19,7 @@ from blocks.format import shown
 from blocks.home_view import LEADS_SHOWN
 from blocks.lead_message import lead_label, refusal_text, touch_logged
 from domain.cadence import SalesSla
-from domain.home_summary import Scope
+from domain.home_summary import PERIODS, Scope
 from domain.lead_record import Lead
 from services import home, lead_changes
 from services.context import Services
@@ -28,9 +28,14 @@ from services.lead_changes import LeadChange, Result, touch_event_id
 logger = logging.getLogger("smarketing.home_tab")
 
 
-async def publish_home(services: Services, user_id: str, *, notice: str | None = None) -> None:
-    """Build this person's Home from the store as it is now and publish it with views.publish."""
-    page = await home.gather_home(services, user_id, notice=notice, limit=LEADS_SHOWN)
+async def publish_home(
+    services: Services, user_id: str, *, notice: str | None = None, period: str | None = None
+) -> None:
+    """Build this person's Home from the store as it is now and publish it with views.publish;
+    `period` is what the period switch chose for marketing's board (this month by default)."""
+    page = await home.gather_home(
+        services, user_id, notice=notice, limit=LEADS_SHOWN, period=period or PERIODS[0]
+    )
     await services.client.views_publish(user_id=user_id, view=views.home_view(page))
 
 
@@ -186,7 +191,12 @@ def register(app: AsyncApp, services: Services) -> None:
 
         await _logged("assign a lead", work())
 
+    async def period_picked(body: dict[str, Any], action: dict[str, Any]) -> None:
+        chosen = (action.get("selected_option") or {}).get("value") or ""
+        await _logged("period", publish_home(services, body["user"]["id"], period=chosen))
+
     app.event("app_home_opened")(ack=ack_at_once, lazy=[publish_on_open])
+    app.action(views.HOME_PERIOD)(ack=ack_at_once, lazy=[period_picked])
     app.action(views.ASSIGN_LEAD)(ack=ack_at_once, lazy=[assign_picked])
     app.action(views.LOG_TOUCH)(ack=ack_at_once, lazy=[log_touch_clicked])
     app.action(views.SLA_DETAILS)(ack=ack_at_once, lazy=[sla_details_clicked])
