@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     RadioButtonsElement,
     SectionBlock,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -237,38 +238,163 @@ def nudge_message(nudge: Nudge, *, sla: SalesSla) -> Message:
     return Message(text=text.replace(":alarm_clock: ", "").replace(":sunrise: ", ""), blocks=blocks)
 
 
+ESCALATION_REMIND = "escalation_remind"  # a button: the value is the rep's user id
+ESCALATION_LEAD = "escalation_lead"  # an overflow menu: "<open|reassign>:<lead id>"
+ESCALATION_LEAD_ACTIONS = {"open": "Open the lead", "reassign": "Reassign…"}
+REPS_IN_ESCALATION = 5  # reps shown with their leads; the rest are counted
+TOP_LEADS = 3  # each rep's longest overdue leads shown, each with its menu
+
+
+def escalation_lead_menu(external_id: str) -> OverflowMenuElement:
+    return OverflowMenuElement(
+        action_id=ESCALATION_LEAD,
+        options=[
+            Option(text=PlainTextObject(text=label), value=f"{action}:{external_id}"[:150])
+            for action, label in ESCALATION_LEAD_ACTIONS.items()
+        ],
+    )
+
+
+ESCALATION_REASSIGN = "escalation_reassign"  # the reassign modal
+REASSIGN_BLOCK, REASSIGN_TO = "reassign_to", "rep"
+
+
+def reassign_modal(*, label: str, metadata: str) -> View:
+    """Reassign a lead from an escalation: pick the rep it goes to."""
+    return View(
+        type="modal",
+        callback_id=ESCALATION_REASSIGN,
+        title=PlainTextObject(text="Reassign a lead"),
+        submit=PlainTextObject(text="Reassign"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=metadata,
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"{label} goes to the rep you pick; their cadence starts now."[:2900]
+                )
+            ),
+            InputBlock(
+                block_id=REASSIGN_BLOCK,
+                label=PlainTextObject(text="New owner"),
+                element=UserSelectElement(
+                    action_id=REASSIGN_TO, placeholder=PlainTextObject(text="Pick a rep")
+                ),
+            ),
+        ],
+    )
+
+
+def lead_modal(message: Message) -> View:
+    """A lead's card (what `/lead ID` answers) in a modal, opened from an escalation."""
+    return View(
+        type="modal",
+        title=PlainTextObject(text="Lead"),
+        close=PlainTextObject(text="Close"),
+        blocks=message.blocks[:100],
+    )
+
+
+def parse_escalation_lead(value: str) -> tuple[str, str] | None:
+    """(open|reassign, lead id) a menu option stands for; None for one this app never drew."""
+    action, sep, external_id = value.partition(":")
+    if not sep or action not in ESCALATION_LEAD_ACTIONS or not external_id:
+        return None
+    return action, external_id
+
+
+def reminder_message(manager_id: str, nudge: Nudge, total: int, sla: SalesSla) -> Message:
+    """What a rep gets when their manager presses *Remind*: who asks, and the nudge itself."""
+    asked = f":wave: <@{manager_id}> asks you to follow up on your {_plural(total, 'overdue lead')}"
+    nudge_part = nudge_message(nudge, sla=sla)
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=asked))]
+    blocks.extend(nudge_part.blocks[1:])  # the nudge's leads and buttons, without its title
+    more = total - len(nudge.overdue)
+    if more > 0 and not nudge.more:
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"…and {more:,} more: `/lead mine` lists them.")]
+            )
+        )
+    return Message(text=asked.replace(":wave: ", ""), blocks=blocks)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 def escalation_message(
     escalation: Escalation, *, sla: SalesSla, escalate_after_hours: int
 ) -> Message:
-    """A manager's (or admin's) reps with leads overdue past the limit, grouped by rep."""
+    """A manager's (or admin's) reps with leads overdue past the limit: per rep, most overdue
+    first, a line with a *Remind* button and their longest overdue leads, each with a menu to
+    open or reassign it; the rest counted, a command away."""
     count = len(escalation.leads)
     reason = (
         "they have no manager Slack can reach (set one with `/smarketing manager @rep @manager`)"
         if escalation.to_admin
         else f"overdue more than {escalate_after_hours} h, or snoozed three times"
     )
+    reps = sorted(escalation.reps, key=lambda rep: (-len(rep.leads), rep.rep_id))
     title = (
-        f":rotating_light: {count} lead{'s' if count != 1 else ''} of "
-        f"{len(escalation.reps)} rep{'s' if len(escalation.reps) != 1 else ''} need a follow-up"
+        f":rotating_light: {_plural(len(reps), 'rep')} "
+        f"{'has' if len(reps) == 1 else 'have'} {_plural(count, 'lead')} past the follow-up limit"
     )
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=f"*{title}*")),
         ContextBlock(elements=[MarkdownTextObject(text=f"Escalated to you because {reason}.")]),
     ]
-    budget = 45  # Slack allows 50 blocks; two per rep at most
-    for rep in escalation.reps:
-        if len(blocks) + 2 > budget:
-            left = sum(len(r.leads) for r in escalation.reps[escalation.reps.index(rep) :])
-            blocks.append(
-                ContextBlock(elements=[MarkdownTextObject(text=f"…and {left:,} more leads.")])
-            )
-            break
-        lines = [f"• {lead_line(lead, sla=sla)}" for lead in rep.leads[:SHOWN_IN_FULL]]
-        if len(rep.leads) > SHOWN_IN_FULL:
-            lines.append(f"…and {len(rep.leads) - SHOWN_IN_FULL:,} more")
+    for rep in reps[:REPS_IN_ESCALATION]:
+        oldest = min(lead.next_touch_due for lead in rep.leads)
         why = " · no manager Slack can reach" if rep.unmanaged and not escalation.to_admin else ""
-        text = f"*<@{rep.rep_id}>* · {len(rep.leads)} overdue{why}\n" + "\n".join(lines)
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_fit(text))))
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*<@{rep.rep_id}>* · {len(rep.leads):,} overdue, the oldest since "
+                    f"{slack_date(oldest)}{why}"
+                ),
+                accessory=ButtonElement(
+                    text=PlainTextObject(text="Remind"),
+                    action_id=ESCALATION_REMIND,
+                    value=rep.rep_id,
+                ),
+            )
+        )
+        for lead in rep.leads[:TOP_LEADS]:
+            line = (
+                f"{_label(lead)} · {lead.touches} of {sla.touches} touches · overdue since "
+                f"{slack_date(lead.next_touch_due)}"
+            )
+            blocks.append(
+                SectionBlock(
+                    text=MarkdownTextObject(text=_fit(line)),
+                    accessory=escalation_lead_menu(lead.external_id),
+                )
+            )
+        more = len(rep.leads) - TOP_LEADS
+        if more > 0:
+            blocks.append(
+                ContextBlock(
+                    elements=[
+                        MarkdownTextObject(
+                            text=f"…and {more:,} more of <@{rep.rep_id}>'s: `/sla-status team`"
+                        )
+                    ]
+                )
+            )
+    rest = reps[REPS_IN_ESCALATION:]
+    if rest:
+        leads_left = sum(len(rep.leads) for rep in rest)
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"…and {_plural(len(rest), 'more rep')} with "
+                        f"{_plural(leads_left, 'lead')}: `/sla-status team`"
+                    )
+                ]
+            )
+        )
     plain = title.replace(":rotating_light: ", "")
     return Message(text=plain, blocks=blocks)
 

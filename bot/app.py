@@ -15,7 +15,7 @@ from slack_bolt.response import BoltResponse
 import commands
 from blocks.message import oops
 from bot import events_api, hubspot_webhooks, input_guard, slack_http
-from bot.listeners import home_tab, nudge_buttons, outcome_menu
+from bot.listeners import escalation_buttons, home_tab, nudge_buttons, outcome_menu
 from bot.settings import Settings
 from bot.slack_client import create_client
 from services.clock import Clock, SystemClock
@@ -42,6 +42,7 @@ def create_bolt_app(services: Services) -> AsyncApp:
     home_tab.register(app, services)
     nudge_buttons.register(app, services)
     outcome_menu.register(app, services)
+    escalation_buttons.register(app, services)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

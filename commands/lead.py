@@ -217,7 +217,7 @@ async def show(services: Services, request: LeadRequest) -> Message:
             sla=found.sla,
             now=services.clock.now(),
             more=found.more,
-            crm_link=await lead_reads.crm_link(services, found.lead),
+            crm_link=found.crm_link,
         )
     matches = await lead_reads.search(services, request.external_id)
     if matches.leads:

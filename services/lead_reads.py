@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from domain.cadence import SalesSla
 from services import hubspot_sync
@@ -21,6 +21,7 @@ class Timeline:
     events: Sequence[LeadEvent]  # the latest first, at most the number asked for
     more: bool  # the lead has older events than those
     sla: SalesSla
+    crm_link: str | None = None  # its record in the CRM it came from, when known
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,10 @@ async def timeline(services: Services, external_id: str, *, events: int) -> Time
                 sla=workspace.sales_sla(session),
             )
 
-    return await services.in_thread(read)
+    found = await services.in_thread(read)
+    if found is None:
+        return None
+    return replace(found, crm_link=await crm_link(services, found.lead))
 
 
 async def open_leads(services: Services, owner_id: str, *, shown: int) -> OpenLeads:

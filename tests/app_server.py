@@ -197,7 +197,11 @@ def blocks_text(message: dict[str, Any]) -> str:
         if "text" in block:
             parts.append(block["text"]["text"])
         parts.extend(field["text"] for field in block.get("fields", []))
-        parts.extend(element.get("text", "") for element in block.get("elements", []))
+        parts.extend(
+            element["text"]
+            for element in block.get("elements", [])
+            if isinstance(element.get("text"), str)  # a context's text, not a button's label
+        )
     return "\n".join(parts)
 
 

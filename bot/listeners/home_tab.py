@@ -95,14 +95,21 @@ async def log_touch(services: Services, *, user_id: str, value: str) -> str:
 
 
 async def assign_lead(
-    services: Services, *, user_id: str, external_id: str, owner_id: str, action_ts: str
+    services: Services,
+    *,
+    user_id: str,
+    external_id: str,
+    owner_id: str,
+    action_ts: str,
+    origin: str = "home",
 ) -> str:
-    """Give a lead to the rep picked on the Home, once (Slack's retry names the same pick)."""
+    """Give a lead to the rep picked (on the Home, or in an escalation's reassign modal),
+    once: Slack's retry names the same pick, `action_ts` (or the modal's id) the same press."""
     outcome = await lead_changes.apply(
         services,
         LeadChange(action="assign", external_id=external_id, owner_id=owner_id),
         actor_id=user_id,
-        event_id=lambda lead: f"slack:home:{lead.external_id}:assign:{owner_id}:{action_ts}",
+        event_id=lambda lead: f"slack:{origin}:{lead.external_id}:assign:{owner_id}:{action_ts}",
     )
     lead = outcome.lead
     if lead is None:

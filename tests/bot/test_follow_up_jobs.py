@@ -281,16 +281,18 @@ def test_escalations_one_dm_per_manager_grouped_by_rep_once_per_lead(
     assert again.planned == 0
     [to_mgr] = dms(app, "U0MGR")
     [to_boss] = dms(app, "U0BOSS")
-    assert to_mgr["text"] == "3 leads of 2 reps need a follow-up"
-    sections = [
-        b["text"]["text"] for b in to_mgr["blocks"] if "<@" in b.get("text", {}).get("text", "")
-    ]
-    # Ben (two leads, the longest overdue first) before Ana (one).
-    assert [s.split("\n")[0] for s in sections] == [
-        "*<@U0BEN>* · 2 overdue",
-        "*<@U0ANA>* · 1 overdue",
-    ]
-    assert sections[0].index("L-B1") < sections[0].index("L-B2")
+    assert to_mgr["text"] == "2 reps have 3 leads past the follow-up limit"
+    sections = [b["text"]["text"] for b in to_mgr["blocks"] if b["type"] == "section"]
+    # Ben (two leads, the longest overdue first) before Ana (one); each rep with a Remind
+    # button, each lead with its menu.
+    reps = [text.split(", the oldest")[0] for text in sections if text.startswith("*<@")]
+    assert reps == ["*<@U0BEN>* · 2 overdue", "*<@U0ANA>* · 1 overdue"]
+    text = text_of(to_mgr)
+    assert text.index("*<@U0BEN>*") < text.index("L-B1") < text.index("L-B2") < text.index(
+        "*<@U0ANA>*"
+    )
+    remind = [b["accessory"]["value"] for b in to_mgr["blocks"] if "Remind" in str(b)]
+    assert remind == ["U0BEN", "U0ANA"]
     assert "L-A2" not in text_of(to_mgr)
     assert "L-C1" in text_of(to_boss) and "<@U0CAT>" in text_of(to_boss)
     assert_fits_slack(to_mgr)

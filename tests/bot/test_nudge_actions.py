@@ -511,7 +511,7 @@ def test_the_third_snooze_of_a_lead_escalates_it_to_the_reps_manager(app: Runnin
     escalations = run_escalations(app, NUDGED + timedelta(days=2, minutes=10))
     assert escalations.planned == 1
     [escalation] = app.slack.messages_in("D" + MANAGER)
-    assert escalation["text"] == "1 lead of 1 rep need a follow-up"
+    assert escalation["text"] == "1 rep has 1 lead past the follow-up limit"
     shown = str(escalation["blocks"])
     assert "*L-1* · Jane Doe, Acme" in shown
     assert "L-2" not in shown
