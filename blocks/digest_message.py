@@ -10,7 +10,7 @@ comes from the digest's cadence, so a month never reads as a week.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from blocks.format import clip, escape, format_amount, period_dates, slack_date
+from blocks.format import clip, escape, format_amount, format_rate, period_dates, slack_date
 from blocks.message import Message
 from blocks.sla_message import format_duration, format_percent
 from domain.digest import (
@@ -37,6 +37,7 @@ from domain.digest import (
     Digest,
     Direction,
 )
+from domain.pace import FunnelActuals
 from domain.pace_chart import PaceChart
 
 ROWS_SHOWN = 5  # rows of each table (sources, campaigns, personas, reps, reasons)
@@ -84,15 +85,18 @@ class _Part:
 
 @dataclass(frozen=True)
 class _Style:
-    """What differs between Slack and plain text: bold, mentions, literal text."""
+    """What differs between Slack and plain text: bold, mentions (Slack shows each person's
+    name; plain text uses the name Slack gave the bot, the id only when none is known),
+    literal text."""
 
     slack: bool
+    names: Mapping[str, str] = field(default_factory=dict)
 
     def bold(self, text: str) -> str:
         return f"*{text}*" if self.slack else text
 
     def rep(self, rep_id: str) -> str:
-        return f"<@{rep_id}>" if self.slack else f"@{rep_id}"
+        return f"<@{rep_id}>" if self.slack else f"@{self.names.get(rep_id, rep_id)}"
 
     def name(self, text: str) -> str:
         clipped = clip(text, _NAME_MAX)
@@ -169,9 +173,9 @@ def _breakdown_line(row: BreakdownChange, style: _Style, cadence: Cadence) -> st
     if arrow:
         sales_ready += f" ({arrow})"
     return (
-        f"• {style.bold(style.name(row.name) or '(none)')} · {row.leads.value or 0:,} leads · "
+        f"• {style.bold(style.name(row.name) or '(none)')} · {row.leads.value or 0:,} new leads · "
         f"{sales_ready} · {row.accepted.value or 0:,} accepted · "
-        f"{row.rejected.value or 0:,} rejected · {row.won.value or 0:,} won · "
+        f"{row.rejected.value or 0:,} rejected · {row.won.value or 0:,} won for "
         f"{format_amount(row.revenue.value or Fraction(0))}"
     )
 
@@ -256,7 +260,8 @@ def _outline(digest: Digest, style: _Style) -> list[_Part]:
                 against(shown(digest.leads_created), f"{goal.leads:,}" if goal else None),
             ),
         ],
-        note="" if goal else "No revenue goal yet: `/smarketing target 1.2m per year`.",
+        note=funnel_note(digest.actuals) if goal else "No revenue goal yet: `/smarketing "
+        "target 1.2m per year`.",
     )
     delivered = digest.sales_ready_delivered.value or 0
     committed = digest.marketing_committed.value or 0
@@ -279,6 +284,11 @@ def _outline(digest: Digest, style: _Style) -> list[_Part]:
             _breakdown_list("Top campaigns", digest.by_campaign, style, cadence),
             _breakdown_list("Top personas", digest.by_persona, style, cadence),
         ],
+        note=(
+            f"New leads and sales-ready count the leads created this {period}; accepted, "
+            f"rejected, won and revenue count what happened this {period}, whenever the lead "
+            "came in."
+        ),
     )
     sales = _Part(
         "Sales SLA",
@@ -345,13 +355,42 @@ def _title(digest: Digest) -> str:
     return f"Smarketing digest — week of {start.day} {start:%B %Y}"
 
 
+def funnel_note(actuals: FunnelActuals | None) -> str:
+    """Where the goal's deal size and rate come from, in one line."""
+    if actuals is None:
+        return ""
+    deal, rate = format_amount(actuals.deal_size), format_rate(actuals.rate)
+    if actuals.too_few_wins:
+        return (
+            f"Funnel: configured deal size {deal} and rate {rate}, as {actuals.won:,} wins in "
+            f"12 months are fewer than the {actuals.min_wins} it takes to trust them."
+        )
+    if not actuals.deal_size_is_actual:
+        return f"Funnel: configured deal size {deal} and rate {rate} (no win in 12 months)."
+    if not actuals.rate_is_actual:
+        return f"Funnel: deal size {deal} from {actuals.won:,} wins; configured rate {rate}."
+    return f"Funnel: deal size {deal} and rate {rate} from {actuals.won:,} wins in 12 months."
+
+
+def _began(digest: Digest) -> str:
+    assert digest.tracked_from is not None
+    began = digest.tracked_from.astimezone(digest.start.tzinfo)
+    return f"{began.day} {began:%B}"
+
+
 def _span(digest: Digest, style: _Style) -> str:
     words = _WORDS[digest.cadence]
-    compared = (
-        f"First {words.document}: no previous {words.period} to compare with."
-        if digest.first_period
-        else f"▲▼ compare with the previous {words.period}."
-    )
+    if digest.first_period:
+        compared = f"First {words.document}: no previous {words.period} to compare with."
+    elif digest.previous_partial:
+        compared = (
+            f"▲▼ compare with the previous {words.period}, which was partial: tracking began "
+            f"{_began(digest)}."
+        )
+    else:
+        compared = f"▲▼ compare with the previous {words.period}."
+    if digest.partial:
+        compared = f"Partial {words.period}: tracking began {_began(digest)}. " + compared
     return f"{period_dates(digest.start, digest.end)}. {compared}"
 
 
@@ -417,7 +456,7 @@ def digest_message(digest: Digest) -> Message:
 
 def digest_text(digest: Digest) -> str:
     """The digest as plain text, for `jobs run digest|monthly --dry-run` and the README."""
-    style = _Style(slack=False)
+    style = _Style(slack=False, names=digest.rep_names)
     out = [_title(digest), _span(digest, style)]
     if digest.empty:
         out += ["", "No leads yet. An admin can set the workspace up:"]

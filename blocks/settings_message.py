@@ -67,6 +67,14 @@ def no_target_yet(*, target_example: str, numbers_example: str) -> Message:
 def actuals_line(actuals: FunnelActuals) -> str:
     """Where the average deal size and the lead-to-customer rate came from, plainly."""
     deal, rate = format_amount(actuals.deal_size), format_rate(actuals.rate)
+    if actuals.too_few_wins:
+        won = f"{actuals.won:,} lead{'s' if actuals.won != 1 else ''}"
+        return (
+            f":information_source: Only {won} won in the last 12 months, fewer than the "
+            f"{actuals.min_wins} it takes to trust them, so this uses the configured average "
+            f"deal size {deal} and lead-to-customer rate {rate} (SMARKETING_DEFAULT_DEAL_SIZE, "
+            "SMARKETING_DEFAULT_CONVERSION_RATE)."
+        )
     if not actuals.deal_size_is_actual:
         return (
             ":information_source: No lead was won in the last 12 months, so this uses the "
@@ -91,6 +99,17 @@ def actuals_line(actuals: FunnelActuals) -> str:
     if actuals.rate_capped:
         rate_line += ", counted as 100% because more leads were won than created"
     return f"{deal_line} {rate_line}."
+
+
+def _tracked_note(funnel: Funnel, plan: PeriodPlan) -> str:
+    if plan.tracked_from is None:
+        return ""
+    began = plan.tracked_from.astimezone(plan.span.start.tzinfo)
+    return (
+        f" Tracking began on {began.day} {began:%B %Y}: of the {funnel.leads_needed:,} leads the "
+        f"whole period needs, the {plan.needed:,} that fall after it are counted, and the pace "
+        "runs from then."
+    )
 
 
 def target_funnel_message(*, funnel: Funnel, actuals: FunnelActuals, plan: PeriodPlan) -> Message:
@@ -135,12 +154,15 @@ def target_funnel_message(*, funnel: Funnel, actuals: FunnelActuals, plan: Perio
                 MarkdownTextObject(
                     text="Leads so far are the leads created this period, duplicates not "
                     "counted; what remains is spread over the rest of the period, rounded up."
+                    + _tracked_note(funnel, plan)
                 ),
             ]
         ),
     ]
     fallback = ""
-    if not actuals.deal_size_is_actual:
+    if actuals.too_few_wins:
+        fallback = f" (configured deal size and rate: fewer than {actuals.min_wins} wins)"
+    elif not actuals.deal_size_is_actual:
         fallback = " (configured deal size and rate: no lead won in the last 12 months)"
     elif not actuals.rate_is_actual:
         fallback = " (configured rate: no new lead in the last 12 months)"

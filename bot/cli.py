@@ -152,6 +152,7 @@ def jobs_run(
     import asyncio
 
     from bot.jobs import scheduled_reports
+    from services import people
 
     settings = _settings()
     if not dry_run and settings.missing_slack_credentials()[:1] == ["SLACK_BOT_TOKEN"]:
@@ -163,27 +164,44 @@ def jobs_run(
         from bot.jobs import follow_up_runs
 
         work = follow_up_runs.run_nudges if job is Job.nudges else follow_up_runs.run_escalations
+
+        async def run_and_name() -> tuple[follow_up_runs.FollowUpRun, list[str], list[str]]:
+            # People by the names Slack gives them, not by their ids (`to @ana: …`).
+            done = await work(services, dry_run=dry_run)
+            texts = [await people.with_names(services, text) for text in done.texts]
+            unreachable = [
+                await people.with_names(services, f"  cannot reach @{person}: {reason}")
+                for person, reason in sorted(done.unreachable.items())
+            ]
+            return done, texts, unreachable
+
         try:
-            run = asyncio.run(work(services, dry_run=dry_run))
+            run, texts, unreachable = asyncio.run(run_and_name())
         finally:
             services.db.dispose()
-        for text in run.texts:
+        for text in texts:
             typer.echo(text)
         err.print(f"{job.value}: {run.describe()}", highlight=False, markup=False)
-        for person, reason in sorted(run.unreachable.items()):
-            err.print(f"  cannot reach {person}: {reason}", highlight=False, markup=False)
+        for line in unreachable:
+            err.print(line, highlight=False, markup=False)
         failed = run.count(scheduled_reports.Status.FAILED) + run.count(
             scheduled_reports.Status.WILL_RETRY
         )
         raise typer.Exit(1 if failed else 0)
+    async def post_and_name() -> tuple[scheduled_reports.Outcome, str | None]:
+        done = await scheduled_reports.JOBS[job.value](services, dry_run=dry_run)
+        named = await people.channel_name(services, done.channel) if done.channel else None
+        return done, named
+
     try:
-        outcome = asyncio.run(scheduled_reports.JOBS[job.value](services, dry_run=dry_run))
+        outcome, channel = asyncio.run(post_and_name())
     finally:
         services.db.dispose()
     if outcome.text is not None:
         typer.echo(outcome.text)
         return
-    err.print(f"{job.value}: {outcome.describe()}", highlight=False, markup=False)
+    said = f"{job.value}: {outcome.describe(channel_name=channel)}"
+    err.print(said, highlight=False, markup=False)
     if outcome.status in (scheduled_reports.Status.FAILED, scheduled_reports.Status.WILL_RETRY):
         raise typer.Exit(1)
     if outcome.status is scheduled_reports.Status.NO_CHANNEL:

@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import Generic, TypeVar
 
 from domain.funnel import Funnel
+from domain.pace import FunnelActuals
 
 # Thresholds for the actions, named so a reader can find and argue with them.
 OVERDUE_REPS_IN_ACTIONS = 3  # the reps with the most overdue leads that an action names
@@ -243,6 +244,21 @@ class Digest:
     incomplete: Change[int]
     actions: list[Action]
     unassigned: int = 0  # leads in work no rep owns, now
+    # Where the goal's deal size and rate came from (None: no goal).
+    actuals: FunnelActuals | None = None
+    # Tracking began inside the previous period (or this one): comparisons say so.
+    tracked_from: datetime | None = None
+    rep_names: Mapping[str, str] = field(default_factory=dict)  # for plain text: @name
+    previous_start: datetime | None = None  # where the period compared with began
+
+    @property
+    def previous_partial(self) -> bool:
+        start = self.previous_start or self.start - (self.end - self.start)
+        return self.tracked_from is not None and self.tracked_from > start
+
+    @property
+    def partial(self) -> bool:
+        return self.tracked_from is not None and self.tracked_from > self.start
 
     @property
     def marketing_behind_by(self) -> int:
@@ -259,6 +275,10 @@ def build_digest(
     start: datetime,
     end: datetime,
     cadence: Cadence = Cadence.WEEK,
+    actuals: FunnelActuals | None = None,
+    tracked_from: datetime | None = None,
+    rep_names: Mapping[str, str] | None = None,
+    previous_start: datetime | None = None,
 ) -> Digest:
     """Pair every figure with the previous period's, order the tables, and choose the actions.
 
@@ -317,6 +337,10 @@ def build_digest(
         incomplete=change("incomplete", up_is_good=False),
         actions=[],
         unassigned=this.unassigned,
+        actuals=actuals,
+        tracked_from=tracked_from,
+        rep_names=dict(rep_names or {}),
+        previous_start=previous_start,
     )
     if digest.empty:
         return digest

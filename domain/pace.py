@@ -129,6 +129,8 @@ class FunnelActuals:
     won_revenue: Fraction
     leads: int
     rate_capped: bool = False  # more won than leads created in the window: counted as 100%
+    too_few_wins: bool = False  # some wins, but fewer than `min_wins`: configured values used
+    min_wins: int = 0
 
     @property
     def is_fallback(self) -> bool:
@@ -142,10 +144,12 @@ def funnel_actuals(
     leads: int,
     default_deal_size: Fraction,
     default_rate: Fraction,
+    min_wins: int = 0,
 ) -> FunnelActuals:
     """Deal size = revenue won ÷ leads won; rate = leads won ÷ leads created (same window).
 
-    With no lead won there is no history to learn from: both configured values are used.
+    With no lead won there is no history to learn from: both configured values are used; so
+    too with fewer than `min_wins` wins, which would swing the funnel with every win logged.
     With wins but no lead created in the window (every winner came in earlier) the deal size
     is real but the rate cannot be; the configured rate stands in. A window that won more
     leads than it created (older leads closing) would give a rate above 100%; it is capped.
@@ -154,7 +158,7 @@ def funnel_actuals(
         raise ValueError("counts and revenue cannot be negative")
     if not (default_deal_size > 0 and 0 < default_rate <= 1):
         raise ValueError("the configured deal size and rate must be above zero")
-    if won == 0 or won_revenue == 0:
+    if won == 0 or won_revenue == 0 or won < min_wins:
         return FunnelActuals(
             deal_size=default_deal_size,
             rate=default_rate,
@@ -163,6 +167,8 @@ def funnel_actuals(
             won=won,
             won_revenue=won_revenue,
             leads=leads,
+            too_few_wins=0 < won < min_wins,
+            min_wins=min_wins,
         )
     deal_size = won_revenue / won
     if leads == 0:
@@ -204,6 +210,7 @@ class PeriodPlan:
     reps: int
     per_rep: int | None  # remaining ÷ reps; None when no one owns a lead yet
     per_rep_per_month: int | None
+    tracked_from: datetime | None = None  # the period began before it: `needed` is the rest
 
     @property
     def on_pace(self) -> bool:
@@ -211,16 +218,29 @@ class PeriodPlan:
 
 
 def plan_period(
-    *, needed: int, so_far: int, span: Span, reps: int, now: datetime, tz: tzinfo
+    *,
+    needed: int,
+    so_far: int,
+    span: Span,
+    reps: int,
+    now: datetime,
+    tz: tzinfo,
+    tracked_from: datetime | None = None,
 ) -> PeriodPlan:
     """Remaining = needed − so far (never below 0), spread over the months and weeks left.
 
     Less than a month (or a week) left counts as one: what remains is needed within it, not
     more than what remains. Expected by now = needed × elapsed share of the period, rounded
     up; on pace when so far reaches it (DESIGN §2, "Marketing pace"). Every count rounds up.
+    A period that began before tracking did (`tracked_from`) needs only the share of the goal
+    that falls after it, and its pace counts from then (DESIGN §2 "Periods and history").
     """
     if needed < 0 or so_far < 0 or reps < 0:
         raise ValueError("needed, so far and reps cannot be negative")
+    untracked = Fraction(0)
+    if tracked_from is not None and _utc(tracked_from) > _utc(span.start):
+        untracked = elapsed_fraction(span, now=tracked_from)
+        needed = math.ceil(needed * (1 - untracked))
     remaining = max(needed - so_far, 0)
     months = months_left(span, now=now, tz=tz)
     weeks = weeks_left(span, now=now)
@@ -230,7 +250,9 @@ def plan_period(
         needed=needed,
         so_far=so_far,
         remaining=remaining,
-        expected_by_now=math.ceil(needed * elapsed_fraction(span, now=now)),
+        expected_by_now=math.ceil(
+            needed * (elapsed_fraction(span, now=now) - untracked) / (1 - untracked)
+        ),
         months_left=months,
         weeks_left=weeks,
         per_month=per_month,
@@ -238,6 +260,7 @@ def plan_period(
         reps=reps,
         per_rep=math.ceil(Fraction(remaining, reps)) if reps else None,
         per_rep_per_month=math.ceil(Fraction(per_month, reps)) if reps else None,
+        tracked_from=tracked_from if untracked else None,
     )
 
 

@@ -24,10 +24,10 @@ from bot.settings import load_settings
 from domain.schedule import DigestSchedule, digest_due
 from domain.sla import MarketingSla
 from local_workspace.company import store
-from local_workspace.sample_company import history, iso
+from local_workspace.sample_company import REPS, history, iso
 from services import digests
 from services.context import Services
-from storage import workspace
+from storage import members, workspace
 from storage.db import Database
 
 NOW = datetime(2026, 11, 30, 9, 5, tzinfo=UTC)
@@ -69,6 +69,10 @@ def main() -> None:
             workspace.set_marketing_commitment(
                 session, sla=MarketingSla(leads_per_month=12, per_rep=True), by="U0ADMIN", at=START
             )
+            # The names Slack gives the reps, as the nudge job keeps them (U0ANA is "ana").
+            for rep_id in REPS:
+                name = rep_id[2:].lower()
+                members.upsert_member(session, slack_user_id=rep_id, name=name, now=START)
             session.commit()
         events = history(random.Random(2026), start=START, now=NOW)
         # Last Monday's digest first, with the events known then: it leaves the snapshot of

@@ -24,7 +24,6 @@ from sqlmodel import Session
 
 from domain import schedule
 from domain.digest import Cadence, Digest, PeriodFigures, build_digest
-from domain.funnel import Funnel
 from domain.pace_chart import PaceChart, pace_chart
 from domain.schedule import DigestSettings
 from services.context import Services
@@ -39,7 +38,7 @@ from services.posting import (
     settled,
     status_of,
 )
-from storage import postings, reports, workspace
+from storage import members, postings, reports, workspace
 from storage.digest_figures import period_figures, sales_ready_by_day
 from storage.postings import DIGEST, MONTHLY
 from storage.schedules import Snapshot, digest_settings, save_snapshot, snapshot
@@ -344,10 +343,16 @@ def _digest(
             ),
             snapshot(session, previous_key),
         )
+    found = goal(session, services.settings, now=now)
+    tz = services.settings.timezone
     return build_digest(
         this_period=this_figures,
         last_period=last_figures,
-        goal=_goal_funnel(session, services, now=now),
+        goal=found.funnel if found is not None else None,
+        actuals=found.actuals if found is not None else None,
+        tracked_from=reports.tracked_from(session, tz=tz),
+        previous_start=last[0],
+        rep_names=members.names(session, [rep for rep in this_figures.overdue_by_rep]),
         # In the workspace's zone: the view names the week or month by its local start.
         start=this[0].astimezone(services.settings.timezone),
         end=this[1].astimezone(services.settings.timezone),
@@ -365,11 +370,6 @@ def _with_snapshot(figures: PeriodFigures, taken: Snapshot | None) -> PeriodFigu
         overdue_by_rep=taken.overdue_by_rep,
         point_in_time=True,
     )
-
-
-def _goal_funnel(session: Session, services: Services, *, now: datetime) -> Funnel | None:
-    found = goal(session, services.settings, now=now)
-    return found.funnel if found is not None else None
 
 
 def _chart(session: Session, *, through: date, tz: ZoneInfo, committed: int) -> PaceChart | None:

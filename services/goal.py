@@ -16,6 +16,10 @@ from services.config import Settings
 from services.context import Services
 from storage import reports, workspace
 
+# Fewer wins than this in the trailing 12 months are too few to trust: one more win would swing
+# the deal size and the rate, so the configured values stand in (and the reply says so).
+TRUSTED_AFTER_WINS = 20
+
 
 @dataclass(frozen=True)
 class Goal:
@@ -45,6 +49,7 @@ def goal(session: Session, settings: Settings, *, now: datetime) -> Goal | None:
         leads=history.leads,
         default_deal_size=settings.fallback_deal_size,
         default_rate=settings.fallback_rate,
+        min_wins=TRUSTED_AFTER_WINS,
     )
     funnel = leads_needed(
         revenue=Fraction(target.amount),
@@ -72,6 +77,7 @@ async def goal_pace(services: Services) -> GoalPace | None:
                 reps=reports.rep_count(session),
                 now=now,
                 tz=settings.timezone,
+                tracked_from=reports.tracked_from(session, tz=settings.timezone),
             )
             return GoalPace(goal=found, plan=plan)
 

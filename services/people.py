@@ -8,6 +8,8 @@ the right at once. Time zones are kept in the members table for a day (ZONE_FRES
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -140,3 +142,44 @@ async def zone_of(services: Services, person: str, *, now: datetime) -> tzinfo:
 
     await services.in_thread(remember)
     return asked
+
+
+_USER_ID = re.compile(r"@([UW][A-Z0-9]{2,})\b")
+
+
+async def names_of(services: Services, user_ids: Iterable[str]) -> dict[str, str]:
+    """What to call people in a log or CLI line: the name Slack gave them (kept in the members
+    table, else asked of `users.info`); someone Slack cannot name keeps their id."""
+    wanted = sorted(set(user_ids))
+
+    def read() -> dict[str, str]:
+        with services.db.session() as session:
+            return members.names(session, wanted)
+
+    known = await services.in_thread(read)
+    for user_id in wanted:
+        if user_id in known:
+            continue
+        try:
+            user = await slack_user(services, user_id)
+        except RightsUnknown:
+            continue
+        if user is not None and user.name:
+            known[user_id] = user.name
+    return known
+
+
+async def with_names(services: Services, text: str) -> str:
+    """`text` with each `@U0…` user id as `@name`."""
+    names = await names_of(services, _USER_ID.findall(text))
+    return _USER_ID.sub(lambda match: f"@{names.get(match[1], match[1])}", text)
+
+
+async def channel_name(services: Services, channel_id: str) -> str:
+    """`#name` for a channel id (`conversations.info`); the id itself when Slack cannot say."""
+    try:
+        response = await services.client.conversations_info(channel=channel_id)
+    except (SlackApiError, *SLACK_FAILURES):
+        return channel_id
+    name = (response.get("channel") or {}).get("name")
+    return f"#{name}" if name else channel_id

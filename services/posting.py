@@ -84,8 +84,10 @@ class Outcome:
     error: str | None = None
     text: str | None = None  # the message as plain text, for --dry-run
 
-    def describe(self) -> str:
-        where = f" to {self.channel}" if self.channel else ""
+    def describe(self, *, channel_name: str | None = None) -> str:
+        """`sent to #smarketing (late)`; the channel's id when no name is given."""
+        channel = channel_name or self.channel
+        where = f" to {channel}" if channel else ""
         extra = f": {self.error}" if self.error else ""
         late = " (late)" if self.late else ""
         return f"{self.status.value}{where}{late}{extra}"

@@ -243,3 +243,15 @@ def marketers(session: Session, *, limit: int) -> tuple[list[str], int]:
 def is_marketer(session: Session, slack_user_id: str) -> bool:
     person = session.get(Member, slack_user_id)
     return bool(person and person.marketing)
+
+
+def names(session: Session, user_ids: Iterable[str]) -> dict[str, str]:
+    """The names Slack gave the people the bot knows, by user id (primary key look-ups); those
+    without a known name are left out."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(Member.slack_user_id, Member.name).where(col(Member.slack_user_id).in_(wanted))
+    )
+    return {user_id: name for user_id, name in rows if name}

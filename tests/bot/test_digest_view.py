@@ -17,6 +17,7 @@ from blocks.digest_message import digest_message, digest_summary, digest_text
 from blocks.message import Message
 from domain.digest import Breakdown, Cadence, Digest, PeriodFigures, build_digest
 from domain.funnel import leads_needed
+from domain.pace import funnel_actuals
 
 WEEK_START = datetime(2026, 11, 23, tzinfo=UTC)
 WEEK_END = datetime(2026, 11, 30, tzinfo=UTC)
@@ -208,7 +209,7 @@ def test_tables_list_the_best_rows_first_and_show_names_literally() -> None:
     text = shown(BUILT["typical"])
 
     assert text.index("*Trade show*") < text.index("*Ebook &lt;b&gt;*") < text.index("*Webinar*")
-    assert "*Webinar* · 40 leads · 25 sales-ready (▲ +5) · 8 accepted · 2 rejected" in text
+    assert "*Webinar* · 40 new leads · 25 sales-ready (▲ +5) · 8 accepted · 2 rejected" in text
     assert "<b>" not in text
 
 
@@ -277,8 +278,8 @@ def test_the_plain_text_digest_reads_without_slack_markup() -> None:
     assert text.startswith("Smarketing digest — week of 23 November 2026\n")
     assert "  Revenue won: $12,500 ▲ +$4,500 vs last week · need $10,000 a week\n" in text
     assert "  Overdue by rep:\n    • @U1 · 4 ▲ +2 vs last week\n" in text
-    assert "  Top campaigns:\n    • Trade show · 20 leads" in text
-    assert "    • Ebook <b> · 50 leads" in text
+    assert "  Top campaigns:\n    • Trade show · 20 new leads" in text
+    assert "    • Ebook <b> · 50 new leads" in text
     assert "<@" not in text and "*" not in text and ":red_circle:" not in text
     assert "\nACTIONS\n  • Marketing: 20 sales-ready leads short" in text
 
@@ -329,7 +330,7 @@ def test_a_typical_month_shows_each_figure_against_last_month_and_the_monthly_go
     assert "*Compliance*\n85% ▼ -5 pts vs last month" in text
     assert "*Median first touch*\n7 h 30 min ▲ +2 h 30 min vs last month" in text
     assert "• <@U1> · 4 ▲ +2 vs last month" in text
-    assert "*Webinar* · 40 leads · 25 sales-ready (▲ +5) · 8 accepted" in text
+    assert "*Webinar* · 40 new leads · 25 sales-ready (▲ +5) · 8 accepted" in text
 
 
 def test_the_monthly_report_shows_every_part_of_the_digest() -> None:
@@ -398,3 +399,54 @@ def test_no_month_wording_leaks_into_the_week(name: str) -> None:
     # The empty workspace is left out: its setup line `sla leads 100 per month` is a command.
     for text in (shown(BUILT[name]), digest_text(BUILT[name]), digest_summary(BUILT[name])):
         assert "month" not in text.lower()
+
+
+def test_a_comparison_with_a_partial_week_says_so() -> None:
+    # Tracking began on Wednesday of the week before: that week is partial.
+    began = WEEK_START - timedelta(days=5)
+    built = build_digest(
+        this_period=TYPICAL_WEEK,
+        last_period=LAST_WEEK,
+        goal=GOAL,
+        start=WEEK_START,
+        end=WEEK_END,
+        tracked_from=began,
+    )
+
+    text = digest_text(built)
+
+    assert (
+        "23–29 November 2026. ▲▼ compare with the previous week, which was partial: tracking "
+        "began 18 November.\n"
+    ) in text
+    assert "Partial week" not in text
+
+
+def test_the_first_partial_week_says_so_and_how_the_funnel_is_counted() -> None:
+    began = WEEK_START + timedelta(days=2)
+    built = build_digest(
+        this_period=TYPICAL_WEEK,
+        last_period=None,
+        goal=GOAL,
+        start=WEEK_START,
+        end=WEEK_END,
+        tracked_from=began,
+        actuals=funnel_actuals(
+            won=7,
+            won_revenue=Fraction(70_000),
+            leads=100,
+            default_deal_size=Fraction(1_000),
+            default_rate=Fraction(4, 100),
+            min_wins=20,
+        ),
+        rep_names={"U1": "ana"},
+    )
+
+    text = digest_text(built)
+
+    assert "23–29 November 2026. Partial week: tracking began 25 November. First digest" in text
+    assert (
+        "  Funnel: configured deal size $1,000 and rate 4%, as 7 wins in 12 months are fewer "
+        "than the 20 it takes to trust them.\n"
+    ) in text
+    assert "    • @ana · 4" in text  # the rep by the name Slack gave them

@@ -660,7 +660,7 @@ def test_jobs_run_nudges_dry_run_prints_the_messages_and_sends_nothing(app: Runn
     if zone is None:  # Saturday morning to Sunday evening UTC: no one to nudge anywhere
         assert result.stdout == "" and "nudges: 0 planned" in result.stderr
         return
-    assert result.stdout.strip() == "to @U0ANA: 1 of your leads is overdue for a touch"
+    assert result.stdout.strip() == "to @Ana: 1 of your leads is overdue for a touch"
     assert "nudges: 1 planned" in result.stderr
 
 

@@ -90,7 +90,7 @@ def test_jobs_run_digest_posts_once_and_says_so(
     second = _jobs(env, "digest")
 
     assert first.returncode == 0, first.stderr
-    assert "digest: sent to C0DIGEST" in first.stderr
+    assert "digest: sent to #smarketing" in first.stderr  # the channel by its name
     assert second.returncode == 0 and "digest: already sent" in second.stderr
     assert len(_digests(slack, "digest:")) == 1
 

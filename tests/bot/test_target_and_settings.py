@@ -228,9 +228,11 @@ def test_with_a_target_and_no_history_the_configured_funnel_is_used_and_it_says_
     assert "*Per rep*\nno reps yet" in shown
 
 
-def _history() -> list[dict[str, Any]]:
+def _history(*, more_wins: int = 17) -> list[dict[str, Any]]:
     """Trailing 12 months to 2026-11-16: 3 leads won for $18,000 (O1 was created before the
-    window, O2 won before it), and 20 new leads (W1–W20) besides a duplicate (D1)."""
+    window, O2 won before it), and 20 new leads (W1–W20) besides a duplicate (D1); then
+    `more_wins` leads (X1…) created in December 2025 and won for $6,000 each, so that 20 wins
+    are enough to trust: 20 won for $120,000 from 37 new leads."""
     events = [
         created("O1", datetime(2025, 10, 1, tzinfo=UTC), email="o1@example.com", fit=90),
         won("O1", datetime(2025, 12, 1, tzinfo=UTC), 9000),
@@ -255,6 +257,11 @@ def _history() -> list[dict[str, Any]]:
         assigned("W7", datetime(2026, 10, 6, tzinfo=UTC), slack_user_id="U0BEN"),
         assigned("W1", datetime(2026, 1, 6, tzinfo=UTC), slack_user_id="U0CAT"),  # won since
     ]
+    for number in range(1, more_wins + 1):
+        events.append(
+            created(f"X{number}", datetime(2025, 12, 10, tzinfo=UTC), email=f"x{number}@ex.com")
+        )
+        events.append(won(f"X{number}", datetime(2026, 2, 1, tzinfo=UTC), 6000))
     return events
 
 
@@ -273,33 +280,53 @@ def test_with_won_leads_the_actual_deal_size_and_rate_drive_the_funnel(
 
     shown = reply_text(ask(history, "/leads-needed"))
 
-    assert "$1,200,000 ÷ $6,000 average deal = *200 customers*" in shown  # $18,000 ÷ 3
-    assert "200 ÷ 15% lead-to-customer rate = *1,334 leads*" in shown  # 3 ÷ 20
-    assert "Average deal $6,000: $18,000 from 3 leads won in the last 12 months." in shown
+    assert "$1,200,000 ÷ $6,000 average deal = *200 customers*" in shown  # $120,000 ÷ 20
+    assert "200 ÷ 54.1% lead-to-customer rate = *370 leads*" in shown  # 20 ÷ 37
+    assert "Average deal $6,000: $120,000 from 20 leads won in the last 12 months." in shown
     assert (
-        "Lead-to-customer rate 15%: 3 leads won ÷ 20 leads created in the same 12 months "
+        "Lead-to-customer rate 54.1%: 20 leads won ÷ 37 leads created in the same 12 months "
         "(duplicates not counted)."
     ) in shown
     assert "configured" not in shown
-    assert "*Leads so far*\n15 of 1,334" in shown  # W6–W20 in 2026; D1 is a duplicate
-    assert "*Remaining*\n1,319" in shown
-    assert "*Needed per month*\n880 (1.5 months left)" in shown  # 1,319 ÷ 1.5, rounded up
-    assert "*Needed per week*\n201 (6.6 weeks left)" in shown  # 1,319 ÷ 46/7 days
-    assert "*Per rep*\n660 for the rest of 2026, 440 a month (2 reps)" in shown
-    assert "behind: 1,166 expected by now" in shown  # 1,334 × 319/365 days, rounded up
+    assert "*Leads so far*\n15 of 370" in shown  # W6–W20 in 2026; D1 is a duplicate
+    assert "*Remaining*\n355" in shown
+    assert "*Needed per month*\n237 (1.5 months left)" in shown  # 355 ÷ 1.5, rounded up
+    assert "*Needed per week*\n55 (6.6 weeks left)" in shown  # 355 ÷ 46/7 days
+    assert "*Per rep*\n178 for the rest of 2026, 119 a month (2 reps)" in shown
+    assert "behind: 324 expected by now" in shown  # 370 × 319/365 days, rounded up
+
+
+def test_fewer_than_twenty_wins_fall_back_to_the_configured_funnel_and_say_so(
+    app: RunningApp, admin: str
+) -> None:
+    # Seven wins logged in an hour must not turn the funnel over: 3 wins are too few.
+    app.clock.set(datetime(2026, 11, 16, tzinfo=UTC))
+    assert post_events(app, *_history(more_wins=0)).status_code == 200
+    ask(app, "/smarketing", "target 1.2m per year", user_id=ADMIN)
+
+    body = ask(app, "/leads-needed")
+    shown = reply_text(body)
+
+    assert "$1,200,000 ÷ $1,000 average deal = *1,200 customers*" in shown
+    assert "1,200 ÷ 4% lead-to-customer rate = *30,000 leads*" in shown
+    assert (
+        "Only 3 leads won in the last 12 months, fewer than the 20 it takes to trust them, so "
+        "this uses the configured average deal size $1,000 and lead-to-customer rate 4%"
+    ) in shown
+    assert "(configured deal size and rate: fewer than 20 wins)" in body["text"]
 
 
 def test_a_measured_rate_reads_to_one_decimal(history: RunningApp) -> None:
-    # A 21st lead this year: 3 won ÷ 21 created = 14.2857…%.
+    # A 38th lead in the 12 months: 20 won ÷ 38 created = 52.6315…%.
     extra = created("X-21", datetime(2026, 11, 2, tzinfo=UTC), email="x21@example.com")
     assert post_events(history, extra).status_code == 200
     ask(history, "/smarketing", "target 1.2m per year", user_id=ADMIN)
 
     shown = reply_text(ask(history, "/leads-needed"))
 
-    assert "200 ÷ 14.3% lead-to-customer rate = *1,400 leads*" in shown  # 200 × 21 ÷ 3
-    assert "Lead-to-customer rate 14.3%: 3 leads won ÷ 21 leads created" in shown
-    assert "14.28" not in shown
+    assert "200 ÷ 52.6% lead-to-customer rate = *380 leads*" in shown  # 200 × 38 ÷ 20
+    assert "Lead-to-customer rate 52.6%: 20 leads won ÷ 38 leads created" in shown
+    assert "52.63" not in shown
 
 
 def test_a_quarterly_target_counts_the_leads_of_this_quarter(history: RunningApp) -> None:
@@ -309,12 +336,12 @@ def test_a_quarterly_target_counts_the_leads_of_this_quarter(history: RunningApp
     shown = reply_text(body)
 
     assert "Leads needed for $300,000 a quarter" in shown
-    assert "50 ÷ 15% lead-to-customer rate = *334 leads*" in shown
+    assert "50 ÷ 54.1% lead-to-customer rate = *93 leads*" in shown  # 50 × 37 ÷ 20
     assert "*Q4 2026 so far*" in shown
-    assert "*Leads so far*\n5 of 334" in shown  # W6–W10
-    assert "*Needed per month*\n220 (1.5 months left)" in shown  # 329 ÷ 1.5, rounded up
-    assert "*Needed per week*\n51 (6.6 weeks left)" in shown
-    assert "Q4 2026 so far: 5 of 334 leads, 329 to go" in body["text"]
+    assert "*Leads so far*\n5 of 93" in shown  # W6–W10
+    assert "*Needed per month*\n59 (1.5 months left)" in shown  # 88 ÷ 1.5, rounded up
+    assert "*Needed per week*\n14 (6.6 weeks left)" in shown  # 88 ÷ 46/7
+    assert "Q4 2026 so far: 5 of 93 leads, 88 to go" in body["text"]
 
 
 def test_the_three_number_form_is_unchanged_by_a_stored_target(history: RunningApp) -> None:
@@ -387,3 +414,28 @@ def test_the_largest_replies_stay_within_slacks_block_limits(build: Any) -> None
         assert block is not None
         block.validate_json()
         assert block.to_dict() == raw
+
+
+def test_a_year_that_began_before_tracking_needs_only_its_tracked_share(
+    app: RunningApp, admin: str
+) -> None:
+    # Tracking began with the first lead on 29 October: 64 of 2026's 365 days are tracked.
+    assert (
+        post_events(
+            app, created("T1", datetime(2026, 10, 29, 15, tzinfo=UTC), email="t1@example.com")
+        ).status_code
+        == 200
+    )
+    app.clock.set(datetime(2026, 12, 4, tzinfo=UTC))
+    ask(app, "/smarketing", "target 1.2m per year", user_id=ADMIN)
+
+    shown = reply_text(ask(app, "/leads-needed"))
+
+    # 30,000 for the year (configured funnel); 30,000 × 64/365 = 5,260.3 after 29 October.
+    assert "*Leads so far*\n1 of 5,261" in shown
+    assert (
+        "Tracking began on 29 October 2026: of the 30,000 leads the whole period needs, the "
+        "5,261 that fall after it are counted, and the pace runs from then."
+    ) in shown
+    # 36 of the 64 tracked days are gone: 5,261 × 36/64 = 2,959.3, not 30,000 × 337/365.
+    assert "behind: 2,960 expected by now" in shown
