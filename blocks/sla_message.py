@@ -164,13 +164,15 @@ def compliance_phrase(counts: SalesCounts) -> str:
     return f"{format_percent(compliance)} ({on_cadence:,} of {counts.in_window:,} on cadence)"
 
 
-def overdue_line(lead: OverdueLead, *, touches: int) -> str:
-    """`• *L-7* Jane Doe, Acme · <@U1> · overdue since <date> (touch 2 of 6)`"""
+def overdue_line(lead: OverdueLead, *, touches: int, owner: bool = True) -> str:
+    """`• *L-7* Jane Doe, Acme · <@U1> · overdue since <date> (touch 2 of 6)`; without the
+    owner where the reply is about one rep's leads."""
     who = ", ".join(shown(part, _LABEL_MAX) for part in (lead.name, lead.company) if part)
     label = f"*{shown(lead.external_id, _LABEL_MAX)}*" + (f" {who}" if who else "")
     since = slack_date(lead.overdue_since)
     touch = f"touch {lead.touches + 1} of {touches}"
-    return f"• {label} · <@{lead.owner_id}> · overdue since {since} ({touch})"
+    whose = f" · <@{lead.owner_id}>" if owner else ""
+    return f"• {label}{whose} · overdue since {since} ({touch})"
 
 
 def rep_line(owner_id: str, counts: SalesCounts) -> str:
@@ -300,7 +302,10 @@ def past_sales_blocks(side: SalesSide, *, title: str, period: ReportPeriod) -> l
 def _overdue_blocks(side: SalesSide) -> list[Block]:
     if not side.overdue:
         return [SectionBlock(text=MarkdownTextObject(text=":white_check_mark: Nothing overdue."))]
-    lines = [overdue_line(lead, touches=side.sla.touches) for lead in side.overdue]
+    lines = [
+        overdue_line(lead, touches=side.sla.touches, owner=_shows_reps(side))
+        for lead in side.overdue
+    ]
     blocks = _sections(f"*Overdue ({side.total.overdue:,})*, longest overdue first", lines)
     more = side.total.overdue - len(side.overdue)
     if more > 0:

@@ -54,35 +54,42 @@ def _build(services: Services, now: datetime, *, keep: bool) -> digests.Built:
     return built
 
 
+def sample_store(folder: str) -> Services:
+    """The sample workspace in a SQLite file in `folder`: four weeks of leads stored as of
+    NOW, last Monday's digest taken (its snapshot is what this week compares with)."""
+    url = f"sqlite:///{Path(folder) / 'sample.sqlite3'}"
+    db = Database(url)
+    db.upgrade()
+    settings = load_settings(None, database_url=url, smarketing_timezone="UTC")
+    services = Services(settings, db, _Fixed(NOW), AsyncWebClient(token="xoxb-sample"))
+    with db.session() as session:
+        workspace.set_revenue_target(
+            session, amount=Decimal(2_400_000), period="year", by="U0ADMIN", at=START
+        )
+        workspace.set_marketing_commitment(
+            session, sla=MarketingSla(leads_per_month=12, per_rep=True), by="U0ADMIN", at=START
+        )
+        # The names Slack gives the reps, as the nudge job keeps them (U0ANA is "ana").
+        for rep_id in REPS:
+            name = rep_id[2:].lower()
+            members.upsert_member(session, slack_user_id=rep_id, name=name, now=START)
+        session.commit()
+    events = history(random.Random(2026), start=START, now=NOW)
+    # Last Monday's digest first, with the events known then: it leaves the snapshot of
+    # compliance and overdue leads that this week's digest compares with.
+    last_monday = NOW - timedelta(days=7)
+    asyncio.run(store(services, [e for e in events if e["occurred_at"] < iso(last_monday)]))
+    _build(services, last_monday, keep=True)
+    asyncio.run(store(services, [e for e in events if e["occurred_at"] >= iso(last_monday)]))
+    return services
+
+
 def main() -> None:
     chart_path = Path(sys.argv[1]) if len(sys.argv) > 1 else None
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'sample.sqlite3'}"
-        db = Database(url)
-        db.upgrade()
-        settings = load_settings(None, database_url=url, smarketing_timezone="UTC")
-        services = Services(settings, db, _Fixed(NOW), AsyncWebClient(token="xoxb-sample"))
-        with db.session() as session:
-            workspace.set_revenue_target(
-                session, amount=Decimal(2_400_000), period="year", by="U0ADMIN", at=START
-            )
-            workspace.set_marketing_commitment(
-                session, sla=MarketingSla(leads_per_month=12, per_rep=True), by="U0ADMIN", at=START
-            )
-            # The names Slack gives the reps, as the nudge job keeps them (U0ANA is "ana").
-            for rep_id in REPS:
-                name = rep_id[2:].lower()
-                members.upsert_member(session, slack_user_id=rep_id, name=name, now=START)
-            session.commit()
-        events = history(random.Random(2026), start=START, now=NOW)
-        # Last Monday's digest first, with the events known then: it leaves the snapshot of
-        # compliance and overdue leads that this week's digest compares with.
-        last_monday = NOW - timedelta(days=7)
-        asyncio.run(store(services, [e for e in events if e["occurred_at"] < iso(last_monday)]))
-        _build(services, last_monday, keep=True)
-        asyncio.run(store(services, [e for e in events if e["occurred_at"] >= iso(last_monday)]))
+        services = sample_store(folder)
         built = _build(services, NOW, keep=False)
-        db.dispose()
+        services.db.dispose()
     print(digest_text(built.digest))
     if chart_path is not None and built.chart is not None:
         chart_path.write_bytes(render_pace_chart(built.chart))

@@ -79,6 +79,7 @@ class FollowUpRun:
     outcomes: list[Outcome] = field(default_factory=list)
     unreachable: dict[str, str] = field(default_factory=dict)  # person → Slack's reason
     texts: list[str] = field(default_factory=list)  # --dry-run: the messages, as text
+    drafts: list[tuple[str, Message]] = field(default_factory=list)  # --dry-run: to whom, what
 
     def count(self, status: Status) -> int:
         return sum(outcome.status is status for outcome in self.outcomes)
@@ -121,6 +122,7 @@ async def run_nudges(services: Services, *, dry_run: bool = False) -> FollowUpRu
         message = nudge_message(nudge, sla=sla)
         if dry_run:
             run.texts.append(f"to @{nudge.rep_id}: {message.text}")
+            run.drafts.append((nudge.rep_id, message))
             continue
         day = now.astimezone(zones[nudge.rep_id]).date()
         key = batch_key(NUDGE, nudge.rep_id, [*nudge.overdue, *nudge.due_today], day)
@@ -289,6 +291,7 @@ async def run_escalations(services: Services, *, dry_run: bool = False) -> Follo
         )
         if dry_run:
             run.texts.append(f"to @{escalation.manager_id}: {message.text}")
+            run.drafts.append((escalation.manager_id, message))
             continue
         day = now.astimezone(zones[escalation.manager_id]).date()
         key = batch_key(ESCALATION, escalation.manager_id, escalation.leads, day)

@@ -212,10 +212,11 @@ def test_a_rep_sees_their_own_overdue_leads_first_and_marketing_in_one_line(
     assert "*Median first touch*\n3 h" in text
     assert overdue_ids(reply) == ["A4", "A2", "A3"]
     assert (
-        f"• *A4* Person A4, Company A4 · <@{ANA}> · overdue since "
+        "• *A4* Person A4, Company A4 · overdue since "
         f"{slack_date(at(11, 6, 16))} (touch 2 of 6)"
     ) in text
     assert f"overdue since {slack_date(at(11, 14, 12))} (touch 1 of 6)" in text
+    assert f"<@{ANA}>" not in text  # her own leads: no owner on each line
     assert rep_rows(reply) == []  # one rep's own leads need no table
     assert "A5" not in text  # graded avoid: not worked under the SLA
 
