@@ -112,7 +112,19 @@ def _tracked_note(funnel: Funnel, plan: PeriodPlan) -> str:
     )
 
 
-def target_funnel_message(*, funnel: Funnel, actuals: FunnelActuals, plan: PeriodPlan) -> Message:
+def sla_line(plan: PeriodPlan, committed: int) -> str:
+    """The one monthly figure to hold against marketing's SLA: new leads the goal needs a
+    month, next to the sales-ready leads marketing commits to."""
+    return (
+        f"*Against the SLA:* the goal needs {plan.per_month:,} new leads a month for the rest "
+        f"of the period; marketing's SLA commits {committed:,} sales-ready leads a month. "
+        "Sales-ready leads are the share of new leads good enough to hand to sales."
+    )
+
+
+def target_funnel_message(
+    *, funnel: Funnel, actuals: FunnelActuals, plan: PeriodPlan, committed: int | None = None
+) -> Message:
     """The funnel for the stored target (the same blocks as the numbers form), where its deal
     size and rate came from, and the pace: so far, remaining, per month, per week, per rep."""
     name = period_name(funnel.period, plan.span.start)
@@ -148,6 +160,11 @@ def target_funnel_message(*, funnel: Funnel, actuals: FunnelActuals, plan: Perio
                 MarkdownTextObject(text=f"*Per rep*\n{per_rep}"),
                 MarkdownTextObject(text=f"*Pace*\n{pace}"),
             ],
+        ),
+        *(
+            [SectionBlock(text=MarkdownTextObject(text=sla_line(plan, committed)))]
+            if committed is not None
+            else []
         ),
         ContextBlock(
             elements=[

@@ -99,7 +99,10 @@ async def answer_from_store(services: Services) -> Message:
     if found is None:
         return no_target_yet(target_example=TARGET_EXAMPLE, numbers_example=EXAMPLE)
     return target_funnel_message(
-        funnel=found.goal.funnel, actuals=found.goal.actuals, plan=found.plan
+        funnel=found.goal.funnel,
+        actuals=found.goal.actuals,
+        plan=found.plan,
+        committed=found.committed,
     )
 
 

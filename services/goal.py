@@ -33,6 +33,7 @@ class GoalPace:
 
     goal: Goal
     plan: PeriodPlan
+    committed: int = 0  # marketing's sales-ready leads a month, as the SLA stands now
 
 
 def goal(session: Session, settings: Settings, *, now: datetime) -> Goal | None:
@@ -79,6 +80,7 @@ async def goal_pace(services: Services) -> GoalPace | None:
                 tz=settings.timezone,
                 tracked_from=reports.tracked_from(session, tz=settings.timezone),
             )
-            return GoalPace(goal=found, plan=plan)
+            committed = workspace.marketing_sla(session).committed(reps=plan.reps)
+            return GoalPace(goal=found, plan=plan, committed=committed)
 
     return await services.in_thread(read)

@@ -294,6 +294,11 @@ def test_with_won_leads_the_actual_deal_size_and_rate_drive_the_funnel(
     assert "*Needed per week*\n55 (6.6 weeks left)" in shown  # 355 ÷ 46/7 days
     assert "*Per rep*\n178 for the rest of 2026, 119 a month (2 reps)" in shown
     assert "behind: 324 expected by now" in shown  # 370 × 319/365 days, rounded up
+    # One monthly figure against marketing's SLA: 100 a rep × 2 reps with leads in work.
+    assert (
+        "*Against the SLA:* the goal needs 237 new leads a month for the rest of the period; "
+        "marketing's SLA commits 200 sales-ready leads a month."
+    ) in shown
 
 
 def test_fewer_than_twenty_wins_fall_back_to_the_configured_funnel_and_say_so(
