@@ -55,6 +55,7 @@ class Clockwork:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         )
         self.schedule: DigestSchedule | None = None
+        self._told: set[str] = set()  # postings this process said were sent already
 
     async def start(self) -> None:
         self.schedule = await self._read_schedule()
@@ -110,13 +111,15 @@ class Clockwork:
 
     async def _run_due(self) -> None:
         for outcome in await scheduled_reports.run_due(self.services):
-            # A missing channel is logged by the job once a period, not at every run.
-            quiet = (
-                scheduled_reports.Status.NOT_DUE,
-                scheduled_reports.Status.ALREADY_SENT,
-                scheduled_reports.Status.NO_CHANNEL,
-            )
-            if outcome.status not in quiet:
+            # A missing channel is logged by the job once a period, not at every run; a
+            # posting already sent (by this process or another copy) once per process.
+            quiet = (scheduled_reports.Status.NOT_DUE, scheduled_reports.Status.NO_CHANNEL)
+            if outcome.status is scheduled_reports.Status.ALREADY_SENT:
+                if outcome.key is None or outcome.key in self._told:
+                    continue
+                self._told.add(outcome.key)
+                logger.info("scheduled run: %s %s", outcome.key, outcome.describe())
+            elif outcome.status not in quiet:
                 logger.info("scheduled run: %s", outcome.describe())
 
     async def _follow_up(self) -> None:
@@ -139,7 +142,10 @@ class Clockwork:
             except SQLAlchemyError as error:
                 logger.warning("%s: the database did not answer (%s)", job.__name__, error)
                 continue
-            if run.planned or run.unreachable:
+            # Each job's first run is always told (it found nothing to do, say); later runs
+            # only when they had something to send.
+            if run.planned or run.unreachable or job.__name__ not in self._told:
+                self._told.add(job.__name__)
                 logger.info("%s: %s", job.__name__, run.describe())
 
     async def _read_schedule(self) -> DigestSchedule:
