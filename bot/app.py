@@ -15,7 +15,13 @@ from slack_bolt.response import BoltResponse
 import commands
 from blocks.message import oops
 from bot import events_api, hubspot_webhooks, input_guard, slack_http
-from bot.listeners import escalation_buttons, home_tab, nudge_buttons, outcome_menu
+from bot.listeners import (
+    campaign_brief,
+    escalation_buttons,
+    home_tab,
+    nudge_buttons,
+    outcome_menu,
+)
 from bot.settings import Settings
 from bot.slack_client import create_client
 from services.clock import Clock, SystemClock
@@ -43,6 +49,7 @@ def create_bolt_app(services: Services) -> AsyncApp:
     nudge_buttons.register(app, services)
     outcome_menu.register(app, services)
     escalation_buttons.register(app, services)
+    campaign_brief.register(app, services)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

@@ -19,8 +19,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
+from blocks import campaign_message
 from bot.jobs import follow_up_runs, hubspot_runs, scheduled_reports
 from domain.schedule import DigestSchedule
+from services import campaigns
 from services.context import Services
 from storage.schedules import digest_settings
 
@@ -77,6 +79,13 @@ class Clockwork:
             next_run_time=datetime.now(self.tz),
         )
         add(self.follow_schedule, IntervalTrigger(seconds=SCHEDULE_CHECK_SECONDS), id="schedule")
+        # Campaign briefs whose day has come, and scorecards of campaigns that ended.
+        add(
+            self._campaigns,
+            IntervalTrigger(minutes=1),
+            id="campaigns",
+            next_run_time=datetime.now(self.tz),
+        )
         # Speed to lead: every minute, reading only the messages assignments queued.
         add(
             self._speed_to_lead,
@@ -121,6 +130,16 @@ class Clockwork:
                 logger.info("scheduled run: %s %s", outcome.key, outcome.describe())
             elif outcome.status not in quiet:
                 logger.info("scheduled run: %s", outcome.describe())
+
+    async def _campaigns(self) -> None:
+        try:
+            outcomes = await campaigns.post_due(self.services, campaign_message.DRAWING)
+        except SQLAlchemyError as error:
+            logger.warning("campaigns: the database did not answer (%s)", error)
+            return
+        for outcome in outcomes:
+            if outcome.status is not scheduled_reports.Status.ALREADY_SENT:
+                logger.info("campaigns: %s %s", outcome.key, outcome.describe())
 
     async def _follow_up(self) -> None:
         """Escalations first (they look at the state before this run's nudges), then nudges."""

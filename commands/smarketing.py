@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from blocks.message import Message, help_message, problem
 from commands import smarketing_digest
 from commands.parsing import quoted
+from commands.smarketing_campaigns import set_campaigns_channel
 from commands.smarketing_hubspot import show_hubspot
 from commands.smarketing_manager import set_reporting_line
 from commands.smarketing_marketing import set_marketing
@@ -41,6 +42,8 @@ HELP_LINES = HELP_LINES = [
     "`/smarketing manager @rep none` clears it (admins)",
     "• `/smarketing marketing @user…` — who is in marketing: their App Home and `/sla-status` "
     "show marketing's side; `remove @user` takes someone out; alone, lists them (admins)",
+    "• `/smarketing campaigns #channel` — where campaign briefs (`/campaign new`) are posted "
+    "to sales (admins)",
     "• `/smarketing start YYYY-MM-DD` — the day tracking started (default: the first lead's); "
     "periods before it are marked partial (admins)",
     "• `/smarketing hubspot` — the HubSpot connection: last webhook and sync, write-backs "
@@ -79,6 +82,8 @@ async def answer(services: Services, user_id: str, text: str) -> Reply:
     if subcommand == "marketing":
         rest = text.strip()[len(words[0]) :]
         return Reply(await set_marketing(services, user_id, rest))
+    if subcommand == "campaigns":
+        return Reply(await set_campaigns_channel(services, user_id, words[1:]))
     if subcommand == "start":
         return Reply(await set_start(services, user_id, words[1:]))
     if subcommand == "hubspot":
@@ -89,7 +94,7 @@ async def answer(services: Services, user_id: str, text: str) -> Reply:
     return Reply(
         problem(
             f"{quoted(words[0])} is not a /smarketing subcommand "
-            "(target, settings, sla, digest, manager, marketing, start, hubspot, help)",
+            "(target, settings, sla, digest, manager, marketing, campaigns, start, hubspot, help)",
             example=EXAMPLE,
         )
     )

@@ -41,8 +41,8 @@ HELP_LINES = [
     "• `/smarketing digest now` — post this week's digest to its channel now (admins)",
 ]
 # With `should_escape`, Slack sends a channel picked from the # menu as <#C123|name>.
-_CHANNEL = re.compile(r"^<#(?P<id>[CG][A-Z0-9]{2,49})(?:\|(?P<name>[^>]*))?>$", re.ASCII)
-_CHANNEL_ID = re.compile(r"^(?P<id>[CG][A-Z0-9]{8,49})$", re.ASCII)
+CHANNEL = re.compile(r"^<#(?P<id>[CG][A-Z0-9]{2,49})(?:\|(?P<name>[^>]*))?>$", re.ASCII)
+CHANNEL_ID = re.compile(r"^(?P<id>[CG][A-Z0-9]{8,49})$", re.ASCII)
 _DAYS = "MON, TUE, WED, THU, FRI, SAT or SUN"
 
 Respond = Callable[..., Awaitable[Any]]
@@ -74,7 +74,7 @@ def parse(words: list[str]) -> DigestRequest:
     """`<#C1|smarketing>`, `<#C1|smarketing> MON 09:00`; a ParseError says what to fix."""
     if not words:
         raise ParseError("name the channel, picked from the # menu")
-    match = _CHANNEL.match(words[0]) or _CHANNEL_ID.match(words[0])
+    match = CHANNEL.match(words[0]) or CHANNEL_ID.match(words[0])
     if match is None:
         if _is_day(words[0]) or _is_time(words[0]):
             raise ParseError(

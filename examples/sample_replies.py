@@ -1,7 +1,8 @@
 """Sample replies, as README shows them: on the sample workspace of examples/sample_digest.py
 (Monday 30 November 2026, 09:05), what a rep reads in `/sla-status`, what someone in marketing
-sees on App Home, and the escalation their manager gets — built by the app's own code and
-printed as plain text (mentions as @name, dates as their UTC fallback, buttons in brackets).
+sees on App Home, the escalation their manager gets, and a campaign's brief and its scorecard
+in the brief's thread — built by the app's own code and printed as plain text (mentions as
+@name, dates as their UTC fallback, buttons in brackets).
 
     python -m examples.sample_replies
 """
@@ -12,21 +13,38 @@ import asyncio
 import re
 import tempfile
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
+from blocks.campaign_message import brief_message, scorecard_message
 from blocks.home_view import LEADS_SHOWN, home_view
 from bot.jobs import follow_up_runs
 from commands import sla_status
+from domain.briefing import Brief
 from examples.sample_digest import NOW, START
 from examples.sample_digest import sample_store as build_store
 from local_workspace.sample_company import REPS
-from services import home
+from services import campaigns, home
 from services.context import Services
 from storage import members
 
 REP = "U0DEV"  # the rep with the most overdue leads
 MARKETER = "U0MIA"
 MANAGER = "U0SAM"
+# The sample's webinar, briefed by Mia (the history's leads name it): what the brief and, at
+# its end, the scorecard in its thread read like.
+WEBINAR = Brief(
+    name="Q4 pricing webinar",
+    persona="CFO",
+    source="webinar",
+    starts_on=date(2026, 11, 2),
+    ends_on=date(2026, 11, 27),
+    offer="A live teardown of three SaaS pricing pages, and the recording after",
+    talking_points="Ask which pricing page they run today; offer the teardown of theirs",
+    expected_sales_ready=30,
+    link="https://example.com/q4-pricing-webinar",
+    created_by=MARKETER,
+)
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _DATE = re.compile(r"<!date\^[^|]*\|([^>]*)>")
 _CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
@@ -96,10 +114,18 @@ def replies(services: Services) -> dict[str, str]:
     board = asyncio.run(home.gather_home(services, MARKETER, limit=LEADS_SHOWN, admin=False))
     run = asyncio.run(follow_up_runs.run_escalations(services, dry_run=True))
     [(_, escalation)] = [draft for draft in run.drafts if draft[0] == MANAGER]
+    created = asyncio.run(campaigns.create(services, WEBINAR))
+    assert created.brief is not None, created.problems
+    card = asyncio.run(campaigns.card(services, WEBINAR.name))
+    assert isinstance(card, campaigns.Card)
     return {
         "sla-status": blocks_as_text(rep.to_dict()["blocks"], names),
         "home": blocks_as_text(home_view(board).to_dict()["blocks"], names),
         "escalation": blocks_as_text(escalation.to_dict()["blocks"], names),
+        "brief": blocks_as_text(brief_message(created.brief, ready=[]).to_dict()["blocks"], names),
+        "scorecard": blocks_as_text(
+            scorecard_message(card.brief, card.scorecard).to_dict()["blocks"], names
+        ),
     }
 
 

@@ -115,8 +115,10 @@ async def post_once(
     late: bool,
     message: Postable,
     on_sent: OnSent | None = None,
+    thread_ts: str | None = None,
 ) -> Outcome:
-    """Claim `key`, post `message` to `channel`, record the result: at most one post per key.
+    """Claim `key`, post `message` to `channel` (in the thread of `thread_ts`, when given),
+    record the result: at most one post per key.
 
     `on_sent` records what the message did (leads nudged, breaches escalated) in the same
     transaction that marks it sent, so the two never disagree.
@@ -138,6 +140,7 @@ async def post_once(
             blocks=message.to_dict()["blocks"],
             metadata={"event_type": METADATA_TYPE, "event_payload": {"key": key}},
             unfurl_links=False,
+            thread_ts=thread_ts,
         )
     except SlackApiError as error:
         code = str(error.response.get("error") or f"HTTP {error.response.status_code}")

@@ -3,7 +3,7 @@ settings with their change history, and postings of scheduled messages."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -333,3 +333,39 @@ class HubSpotState(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=20000)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Campaign(SQLModel, table=True):
+    """A campaign marketing briefed to sales before it runs (`/campaign new`): leads join it by
+    its name, case and spacing ignored (`key`)."""
+
+    __tablename__ = "campaign"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255, unique=True)  # the name, lower-cased, spaces collapsed
+    name: str = Field(max_length=255)
+    persona: str | None = Field(default=None, max_length=255)
+    source: str | None = Field(default=None, max_length=255)
+    starts_on: date
+    ends_on: date = Field(index=True)
+    offer: str = Field(max_length=3000)
+    talking_points: str = Field(max_length=3000)
+    expected_sales_ready: int
+    link: str | None = Field(default=None, max_length=1000)
+    post_on: date | None = None  # when the brief goes to the campaigns channel (None: at once)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    channel: str | None = Field(default=None, max_length=64)  # where the brief was posted
+    message_ts: str | None = Field(default=None, max_length=64)
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    scorecard_posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CampaignReady(SQLModel, table=True):
+    """A rep who pressed *Ready* on a campaign's brief."""
+
+    __tablename__ = "campaign_ready"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    user_id: str = Field(max_length=64, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)

@@ -39,10 +39,15 @@ def test_the_readme_shows_the_replies_each_reader_gets() -> None:
     for chunk in result.stdout.split("=== ")[1:]:
         title, _, body = chunk.partition("\n")
         shown[title] = body.strip("\n")
-    assert list(shown) == ["sla-status", "home", "escalation"]
+    assert list(shown) == ["sla-status", "home", "escalation", "brief", "scorecard"]
     assert shown["sla-status"].startswith("SLA STATUS · NOVEMBER 2026")
     assert shown["home"].startswith("MARKETING\n")
     assert "[Remind]" in shown["escalation"]
+    assert (
+        shown["brief"].startswith("CAMPAIGN BRIEF: Q4 PRICING WEBINAR\n")
+        and "[Ready]" in shown["brief"]
+    )
+    assert "*Scorecard*" in shown["scorecard"]
     readme = (ROOT / "README.md").read_text()
     for body in shown.values():
         assert f"```\n{body}\n```" in readme
