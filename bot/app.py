@@ -21,6 +21,7 @@ from bot.listeners import (
     home_tab,
     nudge_buttons,
     outcome_menu,
+    persona_form,
 )
 from bot.settings import Settings
 from bot.slack_client import create_client
@@ -50,6 +51,7 @@ def create_bolt_app(services: Services) -> AsyncApp:
     outcome_menu.register(app, services)
     escalation_buttons.register(app, services)
     campaign_brief.register(app, services)
+    persona_form.register(app, services)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

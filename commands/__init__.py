@@ -7,11 +7,11 @@ import re
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from blocks.message import problem
-from commands import campaign, lead, leads_needed, sla_status, smarketing
+from commands import campaign, lead, leads_needed, persona, sla_status, smarketing
 from commands.parsing import quoted
 from services.context import Services
 
-MODULES = (leads_needed, lead, smarketing, sla_status, campaign)
+MODULES = (leads_needed, lead, smarketing, sla_status, campaign, persona)
 COMMANDS = tuple(module.COMMAND for module in MODULES)
 
 

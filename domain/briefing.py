@@ -11,8 +11,8 @@ from enum import StrEnum
 
 
 def campaign_key(name: str) -> str:
-    """What a campaign is known by: its name lower-cased, its spacing collapsed, so that
-    "Q4 Webinar" in one CRM event and "q4  webinar" in another are one campaign."""
+    """What a campaign (or a persona) is known by: its name lower-cased, its spacing
+    collapsed, so that "Q4 Webinar" in one CRM event and "q4  webinar" in another are one."""
     return " ".join(name.split()).lower()
 
 
@@ -104,3 +104,27 @@ class Scorecard:
     @property
     def met(self) -> bool:
         return self.sales_ready >= self.expected_sales_ready
+
+
+@dataclass(frozen=True)
+class PersonaCard:
+    """Who a persona is, as marketing describes them to sales."""
+
+    name: str
+    who: str
+    pains: str
+    buys: str
+    reach: str
+    created_by: str = ""
+
+    @property
+    def key(self) -> str:
+        return campaign_key(self.name)
+
+
+def persona_problems(card: PersonaCard, *, taken: bool) -> dict[str, str]:
+    if not card.key:
+        return {"name": "Give the persona a name"}
+    if taken:
+        return {"name": f"A persona is already called {card.name!r}: pick another name"}
+    return {}

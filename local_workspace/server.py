@@ -42,7 +42,7 @@ logger = logging.getLogger("smarketing.local")
 STATIC = Path(__file__).parent / "static"
 BANNER = "Local workspace — not connected to Slack"
 TEAM_ID = "T0LOCAL"
-COMMANDS = ("/leads-needed", "/lead", "/sla-status", "/smarketing", "/campaign")
+COMMANDS = ("/leads-needed", "/lead", "/sla-status", "/smarketing", "/campaign", "/persona")
 JOBS = (
     ("digest", "Weekly digest"),
     ("nudges", "Nudges to reps"),

@@ -14,9 +14,9 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
-from domain.briefing import Brief, RepWork, Scorecard, campaign_key
+from domain.briefing import Brief, PersonaCard, RepWork, Scorecard, campaign_key
 from domain.grading import Grade, LeadStatus
-from storage.models import Campaign, CampaignReady, Lead, Setting
+from storage.models import Campaign, CampaignReady, Lead, Persona, Setting
 from storage.workspace import record_change
 
 CAMPAIGNS_CHANNEL = "campaigns.channel"
@@ -147,42 +147,93 @@ def set_campaigns_channel(session: Session, *, channel: str, by: str, at: dateti
     return old
 
 
-def lead_campaign_names(session: Session) -> list[str]:
-    """The distinct campaign names leads carry (the leading column of ix_lead_campaign_created)."""
+def lead_names(session: Session, column: Any = Lead.campaign) -> list[str]:
+    """The distinct campaign (or persona) names leads carry: the leading column of
+    ix_lead_campaign_created (ix_lead_persona_created)."""
     return [
         name
-        for name in session.exec(
-            select(Lead.campaign).where(col(Lead.campaign).is_not(None)).distinct()
-        ).all()
+        for name in session.exec(select(column).where(col(column).is_not(None)).distinct()).all()
         if name
     ]
 
 
-def names_for(session: Session, key: str) -> list[str]:
-    """The spellings leads use for the campaign known as `key`."""
-    return [name for name in lead_campaign_names(session) if campaign_key(name) == key]
+def names_for(session: Session, key: str, column: Any = Lead.campaign) -> list[str]:
+    """The spellings leads use for the campaign (or persona) known as `key`."""
+    return [name for name in lead_names(session, column) if campaign_key(name) == key]
 
 
-def unbriefed(session: Session, *, limit: int) -> tuple[list[str], int]:
-    """Campaign names leads carry that no brief has: the first `limit`, and how many."""
-    briefed = set(session.exec(select(Campaign.key)).all())
+def unknown_names(
+    session: Session, *, known: set[str], column: Any = Lead.campaign, limit: int
+) -> tuple[list[str], int]:
+    """Names leads carry that no brief (or card) has: the first `limit`, and how many."""
     names: dict[str, str] = {}
-    for name in sorted(lead_campaign_names(session)):
+    for name in sorted(lead_names(session, column)):
         key = campaign_key(name)
-        if key and key not in briefed:
+        if key and key not in known:
             names.setdefault(key, " ".join(name.split()))
     found = sorted(names.values(), key=str.lower)
     return found[:limit], len(found)
 
 
+def unbriefed(session: Session, *, limit: int) -> tuple[list[str], int]:
+    """Campaign names leads carry that no brief has: the first `limit`, and how many."""
+    return unknown_names(session, known=set(session.exec(select(Campaign.key)).all()), limit=limit)
+
+
+def persona_by_key(session: Session, key: str) -> Persona | None:
+    return session.exec(select(Persona).where(Persona.key == key)).first()
+
+
+def add_persona(session: Session, card: PersonaCard, *, at: datetime) -> Persona:
+    row = Persona(
+        key=card.key,
+        name=" ".join(card.name.split()),
+        who=card.who,
+        pains=card.pains,
+        buys=card.buys,
+        reach=card.reach,
+        created_by=card.created_by,
+        created_at=at,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def persona_of(row: Persona) -> PersonaCard:
+    return PersonaCard(
+        name=row.name,
+        who=row.who,
+        pains=row.pains,
+        buys=row.buys,
+        reach=row.reach,
+        created_by=row.created_by,
+    )
+
+
+def all_personas(session: Session, *, limit: int) -> list[Persona]:
+    return list(session.exec(select(Persona).order_by(col(Persona.key)).limit(limit)).all())
+
+
+def unknown_personas(session: Session, *, limit: int) -> tuple[list[str], int]:
+    """Persona names leads carry that no card has, so the catalogue can catch up."""
+    known = set(session.exec(select(Persona.key)).all())
+    return unknown_names(session, known=known, column=Lead.persona, limit=limit)
+
+
 def scorecard(
-    session: Session, *, names: Sequence[str], expected: int, reasons: int = 3
+    session: Session,
+    *,
+    names: Sequence[str],
+    expected: int,
+    reasons: int = 3,
+    column: Any = Lead.campaign,
 ) -> Scorecard:
-    """The campaign's leads (every lead carrying one of `names`): how many, sales-ready,
-    accepted, rejected and why, won and revenue; and per rep who owns some, their work."""
+    """The campaign's (or persona's) leads, every lead carrying one of `names`: how many,
+    sales-ready, accepted, rejected and why, won and revenue; and per rep, their work."""
     if not names:
         return Scorecard(expected_sales_ready=expected)
-    in_campaign = col(Lead.campaign).in_(list(names))
+    in_campaign = col(column).in_(list(names))
     sales_ready = (col(Lead.grade) == Grade.SALES_READY.value) & col(Lead.duplicate_of).is_(None)
     accepted = col(Lead.accepted_at).is_not(None)
     rejected = col(Lead.status) == LeadStatus.REJECTED.value

@@ -369,3 +369,20 @@ class CampaignReady(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
     user_id: str = Field(max_length=64, primary_key=True)
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Persona(SQLModel, table=True):
+    """A persona card both teams share (`/persona new`): leads link to it by their persona's
+    name, case and spacing ignored (`key`)."""
+
+    __tablename__ = "persona"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255, unique=True)
+    name: str = Field(max_length=255)
+    who: str = Field(max_length=3000)
+    pains: str = Field(max_length=3000)
+    buys: str = Field(max_length=3000)
+    reach: str = Field(max_length=3000)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
