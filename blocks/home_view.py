@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from blocks.format import format_amount, period_name, shown, slack_date
+from blocks.format import clip, format_amount, period_name, shown, slack_date
 from blocks.outcome_message import outcome_menu
 from blocks.settings_message import posting_warning, unreachable_text
 from blocks.sla_message import format_duration, format_percent
@@ -330,10 +330,10 @@ def assigned_lead_id(block_id: str) -> str | None:
     return lead_id if lead_id != block_id and lead_id else None
 
 
-def team_blocks(team: SalesSide) -> list[Block]:
+def team_blocks(team: SalesSide, *, title: str = "Your team") -> list[Block]:
     reps = team.per_rep[:REPS_SHOWN]
     blocks: list[Block] = [
-        _header("Your team"),
+        _header(clip(title, 150)),
         SectionBlock(text=_text(sales_summary(team)), accessory=_details_button("team")),
     ]
     blocks.extend(
@@ -430,7 +430,7 @@ def home_view(home: Home) -> View:
     if home.mine is not None:
         parts.append(my_blocks(home.mine))
     if home.team is not None:
-        parts.append(team_blocks(home.team))
+        parts.append(team_blocks(home.team, title=home.team_title or "Your team"))
     if home.unassigned_total:
         parts.append(unassigned_blocks(home.unassigned, total=home.unassigned_total))
     if home.marketing is not None:

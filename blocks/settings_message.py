@@ -304,7 +304,7 @@ def settings_message(shown: WorkspaceSettings) -> Message:
                 f"{_clip(change.old)} → {_clip(change.new)}"
                 if change.old
                 else _clip(change.new)
-                if change.what in _EVENT_LIKE
+                if change.what in _EVENT_LIKE or change.what.startswith("team ")
                 else f"set to {_clip(change.new)}"
             )
             for change in shown.changes

@@ -16,12 +16,13 @@ from typing import Literal
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from blocks import sla_message as views
+from blocks.format import shown
 from blocks.message import Message, help_message, problem
 from commands.parsing import ParseError, quoted
 from domain.pace import Unit
 from services.context import Services
 from services.people import RightsUnknown, is_admin
-from services.sla_report import is_marketer, sla_report, team_of
+from services.sla_report import formed_team, is_marketer, sla_report, team_of
 
 COMMAND = "/sla-status"
 EXAMPLE = "/sla-status team last month"
@@ -136,6 +137,10 @@ async def scope_for(services: Services, request: SlaRequest, *, caller: str) -> 
         return Scope(owners=team, title=_team_title("your", team))
     if request.audience == "default":
         return Scope(owners=[caller], title="your leads")
+    formed = await formed_team(services, caller)
+    if formed is not None:
+        named, reps = formed
+        return Scope(owners=reps, title=f"team {shown(named.name, 80)} ({len(reps):,} reps)")
     # `team` from someone who manages no one: every rep for an admin, a reason for the rest.
     try:
         admin = await is_admin(services, caller)

@@ -21,6 +21,7 @@ from commands.smarketing_settings import show_settings
 from commands.smarketing_sla import set_sla
 from commands.smarketing_start import set_start
 from commands.smarketing_target import set_target
+from commands.smarketing_team import set_team
 from services import settings_changes
 from services.context import Services
 
@@ -42,6 +43,8 @@ HELP_LINES = HELP_LINES = [
     "`/smarketing manager @rep none` clears it (admins)",
     "• `/smarketing marketing @user…` — who is in marketing: their App Home and `/sla-status` "
     "show marketing's side; `remove @user` takes someone out; alone, lists them (admins)",
+    "• `/smarketing team NAME [persona P] @member…` — a team of reps and marketers formed "
+    "around a persona; its members see its figures in `/sla-status team` (admins)",
     "• `/smarketing campaigns #channel` — where campaign briefs (`/campaign new`) are posted "
     "to sales (admins)",
     "• `/smarketing start YYYY-MM-DD` — the day tracking started (default: the first lead's); "
@@ -82,6 +85,9 @@ async def answer(services: Services, user_id: str, text: str) -> Reply:
     if subcommand == "marketing":
         rest = text.strip()[len(words[0]) :]
         return Reply(await set_marketing(services, user_id, rest))
+    if subcommand == "team":
+        rest = text.strip()[len(words[0]) :]
+        return Reply(await set_team(services, user_id, rest))
     if subcommand == "campaigns":
         return Reply(await set_campaigns_channel(services, user_id, words[1:]))
     if subcommand == "start":
@@ -94,7 +100,8 @@ async def answer(services: Services, user_id: str, text: str) -> Reply:
     return Reply(
         problem(
             f"{quoted(words[0])} is not a /smarketing subcommand "
-            "(target, settings, sla, digest, manager, marketing, campaigns, start, hubspot, help)",
+            "(target, settings, sla, digest, manager, marketing, team, campaigns, start, hubspot, "
+            "help)",
             example=EXAMPLE,
         )
     )

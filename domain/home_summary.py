@@ -55,6 +55,7 @@ class Home:
     now: datetime
     mine: MyLeads | None = None
     team: SalesSide | None = None
+    team_title: str | None = None  # a team formed with `/smarketing team`; None: "Your team"
     marketing: MarketingSide | None = None
     channels: Channels | None = None
     marketing_first: bool = False  # someone in marketing: their board before anything else

@@ -132,9 +132,15 @@ async def gather_home(
     def read() -> Home:
         with services.db.session() as session:
             team = members.team_of(session, user_id)
+            team_title = None
+            formed = None if team else members.team_reps(session, user_id)
+            if formed is not None:  # no reps of their own: the team they were put in
+                team, team_title = formed[1], f"Team {formed[0].name}"
             marketer = members.is_marketer(session, user_id)
             queue = (
-                leads.unassigned_leads(session, limit=UNASSIGNED_SHOWN) if team or admin else None
+                leads.unassigned_leads(session, limit=UNASSIGNED_SHOWN)
+                if (team and team_title is None) or admin
+                else None
             )
             mine = _my_leads(session, user_id=user_id, now=now, tz=tz, limit=limit)
             marketing, channels = (
@@ -153,6 +159,7 @@ async def gather_home(
                 mine=mine if _works_leads(mine) or not (team or admin or marketer) else None,
                 marketing_first=marketer and not team,
                 team=_team(session, team=team, now=now, tz=tz, limit=limit) if team else None,
+                team_title=team_title,
                 marketing=marketing,
                 channels=channels,
                 notice=notice,

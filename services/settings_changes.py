@@ -242,6 +242,30 @@ async def set_tracking_start(services: Services, *, day: date, by: str) -> date 
     return await services.in_thread(store)
 
 
+async def set_team(
+    services: Services,
+    *,
+    name: str,
+    persona: str | None,
+    member_ids: Sequence[str],
+    people: Sequence[Person],
+    by: str,
+) -> tuple[members.TeamOf, members.TeamOf | None]:
+    """Form the team (or change it): exactly these members, around `persona`."""
+    now = services.clock.now()
+
+    def store() -> tuple[members.TeamOf, members.TeamOf | None]:
+        with services.db.session() as session:
+            _remember(session, people, now=now)
+            found = members.set_team(
+                session, name=name, persona=persona, member_ids=member_ids, by=by, at=now
+            )
+            session.commit()
+            return found
+
+    return await services.in_thread(store)
+
+
 async def marketers(services: Services, *, limit: int) -> tuple[list[str], int]:
     """The first `limit` people in marketing, and how many there are."""
 

@@ -225,3 +225,13 @@ async def is_marketer(services: Services, user_id: str) -> bool:
             return members.is_marketer(session, user_id)
 
     return await services.in_thread(read)
+
+
+async def formed_team(services: Services, user_id: str) -> tuple[members.TeamOf, list[str]] | None:
+    """The team `user_id` belongs to (`/smarketing team`) and its reps, if any."""
+
+    def read() -> tuple[members.TeamOf, list[str]] | None:
+        with services.db.session() as session:
+            return members.team_reps(session, user_id)
+
+    return await services.in_thread(read)

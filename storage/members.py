@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from storage.models import Lead, Member, OwnerEmail
+from storage.models import Lead, Member, OwnerEmail, Team, TeamMember
 from storage.reports import IN_WORK
 from storage.workspace import record_change
 
@@ -255,3 +255,103 @@ def names(session: Session, user_ids: Iterable[str]) -> dict[str, str]:
         select(Member.slack_user_id, Member.name).where(col(Member.slack_user_id).in_(wanted))
     )
     return {user_id: name for user_id, name in rows if name}
+
+
+@dataclass(frozen=True)
+class TeamOf:
+    """A team as the views need it: its name, persona and members."""
+
+    name: str
+    persona: str | None
+    member_ids: list[str]
+
+
+def set_team(
+    session: Session,
+    *,
+    name: str,
+    persona: str | None,
+    member_ids: Sequence[str],
+    by: str,
+    at: datetime,
+) -> tuple[TeamOf, TeamOf | None]:
+    """Make the team `name` (case and spacing ignored) exactly these members, around
+    `persona`; returns the team and what it was before (None: new)."""
+    key = " ".join(name.split()).lower()
+    row = session.exec(select(Team).where(Team.key == key)).first()
+    old = None
+    if row is None:
+        row = Team(key=key, name=" ".join(name.split()), persona=persona, set_by=by, set_at=at)
+        session.add(row)
+        session.flush()
+    else:
+        old = team_named(session, key)
+        row.persona, row.set_by, row.set_at = persona, by, at
+        session.add(row)
+        for member in session.exec(select(TeamMember).where(TeamMember.team_id == row.id)):
+            session.delete(member)
+        session.flush()
+    assert row.id is not None
+    for user_id in dict.fromkeys(member_ids):
+        session.add(TeamMember(team_id=row.id, user_id=user_id))
+    mentions = ", ".join(f"<@{user_id}>" for user_id in dict.fromkeys(member_ids))
+    around = f" around {persona}" if persona else ""
+    record_change(
+        session,
+        what=f"team {row.name}",
+        old=None,
+        new=f"{mentions}{around}",
+        by=by,
+        at=at,
+    )
+    session.flush()
+    team = team_named(session, key)
+    assert team is not None
+    return team, old
+
+
+def team_named(session: Session, key: str) -> TeamOf | None:
+    row = session.exec(select(Team).where(Team.key == key)).first()
+    if row is None:
+        return None
+    ids = session.exec(
+        select(TeamMember.user_id)
+        .where(TeamMember.team_id == row.id)
+        .order_by(col(TeamMember.user_id))
+    ).all()
+    return TeamOf(row.name, row.persona, list(ids))
+
+
+def teams_of(session: Session, user_id: str) -> list[TeamOf]:
+    """The teams someone belongs to (`ix_team_member_user_id`), by name."""
+    rows = session.exec(
+        select(Team)
+        .join(TeamMember, col(TeamMember.team_id) == col(Team.id))
+        .where(TeamMember.user_id == user_id)
+        .order_by(col(Team.key))
+    ).all()
+    found = [team_named(session, row.key) for row in rows]
+    return [team for team in found if team is not None]
+
+
+def all_teams(session: Session, *, limit: int) -> list[TeamOf]:
+    rows = session.exec(select(Team).order_by(col(Team.key)).limit(limit)).all()
+    found = [team_named(session, row.key) for row in rows]
+    return [team for team in found if team is not None]
+
+
+def team_reps(session: Session, user_id: str) -> tuple[TeamOf, list[str]] | None:
+    """The first team someone belongs to, and its members who are not in marketing (the
+    reps whose leads make its sales figures); None for someone in no team."""
+    teams = teams_of(session, user_id)
+    if not teams:
+        return None
+    team = teams[0]
+    marketers = set(
+        session.exec(
+            select(Member.slack_user_id).where(
+                col(Member.slack_user_id).in_(team.member_ids), col(Member.marketing).is_(True)
+            )
+        ).all()
+    )
+    return team, [member for member in team.member_ids if member not in marketers]

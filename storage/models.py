@@ -386,3 +386,23 @@ class Persona(SQLModel, table=True):
     reach: str = Field(max_length=3000)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Team(SQLModel, table=True):
+    """Reps and marketers working together, formed around a persona (`/smarketing team`)."""
+
+    __tablename__ = "team"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255, unique=True)
+    name: str = Field(max_length=255)
+    persona: str | None = Field(default=None, max_length=255)
+    set_by: str = Field(max_length=64)
+    set_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TeamMember(SQLModel, table=True):
+    __tablename__ = "team_member"
+
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    user_id: str = Field(max_length=64, primary_key=True, index=True)
