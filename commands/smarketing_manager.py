@@ -90,6 +90,20 @@ async def slack_person(
     return SlackPerson(user_id=user_id, name=user.name, tz=user.tz, email=user.email)
 
 
+async def slack_people(
+    services: Services, user_ids: list[str], *, role: str, example: str, unchanged: str
+) -> list[settings_changes.Person]:
+    """Who Slack says each of `user_ids` is, to keep in the members table; the first one Slack
+    cannot vouch for raises PersonProblem."""
+    found = []
+    for user_id in user_ids:
+        person = await slack_person(
+            services, user_id, role=role, example=example, unchanged=unchanged
+        )
+        found.append(settings_changes.Person(person.user_id, person.name, person.tz, person.email))
+    return found
+
+
 def _slack_unavailable(user_id: str, role: str, error: str, unchanged: str) -> Message:
     return one_line(
         f":no_entry: Could not check with Slack who <@{user_id}> (the {role}) is ({error}), so "

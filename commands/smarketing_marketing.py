@@ -10,7 +10,7 @@ from blocks.message import Message
 from blocks.settings_message import one_line, unchanged_message
 from commands.admin_only import refusal
 from commands.parsing import ParseError, problem_from, user_id_of
-from commands.smarketing_manager import PersonProblem, slack_person
+from commands.smarketing_manager import PersonProblem, slack_people
 from services import settings_changes
 from services.context import Services
 
@@ -60,17 +60,13 @@ async def set_marketing(services: Services, user_id: str, text: str) -> Message:
     found: list[settings_changes.Person] = []
     if not remove:  # taking someone out needs no one in Slack: they may have left
         try:
-            for person_id in people:
-                person = await slack_person(
-                    services,
-                    person_id,
-                    role="marketer",
-                    example=MARKETING_EXAMPLE,
-                    unchanged="no one was put in marketing",
-                )
-                found.append(
-                    settings_changes.Person(person.user_id, person.name, person.tz, person.email)
-                )
+            found = await slack_people(
+                services,
+                people,
+                role="marketer",
+                example=MARKETING_EXAMPLE,
+                unchanged="no one was put in marketing",
+            )
         except PersonProblem as error:
             return error.message
     changed = await settings_changes.set_marketing(

@@ -10,7 +10,7 @@ from blocks.message import Message
 from blocks.settings_message import one_line
 from commands.admin_only import refusal
 from commands.parsing import ParseError, problem_from, user_id_of
-from commands.smarketing_manager import PersonProblem, slack_person
+from commands.smarketing_manager import PersonProblem, slack_people
 from services import settings_changes
 from services.context import Services
 
@@ -56,19 +56,14 @@ async def set_team(services: Services, user_id: str, text: str) -> Message:
         request = parse_team(text)
     except ParseError as error:
         return problem_from(error, example=TEAM_EXAMPLE)
-    people = []
     try:
-        for member in request.member_ids:
-            person = await slack_person(
-                services,
-                member,
-                role="member",
-                example=TEAM_EXAMPLE,
-                unchanged="the team was not changed",
-            )
-            people.append(
-                settings_changes.Person(person.user_id, person.name, person.tz, person.email)
-            )
+        people = await slack_people(
+            services,
+            request.member_ids,
+            role="member",
+            example=TEAM_EXAMPLE,
+            unchanged="the team was not changed",
+        )
     except PersonProblem as error:
         return error.message
     team, old = await settings_changes.set_team(
