@@ -195,6 +195,17 @@ async def mark_ready(services: Services, *, campaign_id: int, user_id: str) -> R
     return await services.in_thread(store)
 
 
+async def who_is_ready(services: Services, campaign_id: int) -> Ready:
+    def read() -> Ready:
+        with services.db.session() as session:
+            row = session.get(Campaign, campaign_id)
+            if row is None:
+                return Ready(None, [])
+            return Ready(briefs.brief_of(row), briefs.ready_reps(session, campaign_id))
+
+    return await services.in_thread(read)
+
+
 @dataclass(frozen=True)
 class Card:
     brief: Brief

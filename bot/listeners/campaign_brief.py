@@ -6,6 +6,7 @@ checked and stored while Slack waits, and posted right after when its day has co
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable
 from typing import Any
@@ -70,6 +71,23 @@ def register(app: AsyncApp, services: Services) -> None:
 
         await _logged("post the brief", work())
 
+    drawing: dict[int, asyncio.Lock] = {}
+
+    async def redraw(campaign_id: int, channel: str, ts: str, ready: campaigns.Ready) -> None:
+        """Redraw the brief with who is ready. Presses arrive together: one redraw at a time
+        per campaign, and again while the list changed under it, so the last drawing holds
+        every name (another copy of the app converges the same way)."""
+        lock = drawing.setdefault(campaign_id, asyncio.Lock())
+        async with lock:
+            drawn: list[str] | None = None
+            while ready.brief is not None and ready.ready != drawn:
+                message = views.brief_message(ready.brief, ready=ready.ready)
+                await services.client.chat_update(
+                    channel=channel, ts=ts, text=message.text, blocks=message.to_dict()["blocks"]
+                )
+                drawn = ready.ready
+                ready = await campaigns.who_is_ready(services, campaign_id)
+
     async def ready_pressed(body: dict[str, Any], action: dict[str, Any]) -> None:
         user_id = str(body["user"]["id"])
         container = body.get("container") or {}
@@ -84,10 +102,7 @@ def register(app: AsyncApp, services: Services) -> None:
             if ready.brief is None:
                 return
             if channel and ts:
-                message = views.brief_message(ready.brief, ready=ready.ready)
-                await services.client.chat_update(
-                    channel=channel, ts=ts, text=message.text, blocks=message.to_dict()["blocks"]
-                )
+                await redraw(campaign_id, channel, ts, ready)
                 await services.client.chat_postEphemeral(
                     channel=channel,
                     user=user_id,
