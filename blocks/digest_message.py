@@ -210,8 +210,7 @@ def action_line(action: Action, style: _Style, cadence: Cadence) -> str:
     if kind is ActionKind.UNASSIGNED_LEADS:
         leads = "lead has" if action.value == 1 else "leads have"
         return (
-            f"Managers: {action.value:,} {leads} no owner; hand them to reps "
-            "(`/lead unassigned`)."
+            f"Managers: {action.value:,} {leads} no owner; hand them to reps (`/lead unassigned`)."
         )
     if kind is ActionKind.LOW_COMPLIANCE:
         return (
@@ -260,8 +259,9 @@ def _outline(digest: Digest, style: _Style) -> list[_Part]:
                 against(shown(digest.leads_created), f"{goal.leads:,}" if goal else None),
             ),
         ],
-        note=funnel_note(digest.actuals) if goal else "No revenue goal yet: `/smarketing "
-        "target 1.2m per year`.",
+        note=funnel_note(digest.actuals)
+        if goal
+        else "No revenue goal yet: `/smarketing target 1.2m per year`.",
     )
     delivered = digest.sales_ready_delivered.value or 0
     committed = digest.marketing_committed.value or 0
@@ -283,6 +283,27 @@ def _outline(digest: Digest, style: _Style) -> list[_Part]:
             _breakdown_list("Top sources", digest.by_source, style, cadence),
             _breakdown_list("Top campaigns", digest.by_campaign, style, cadence),
             _breakdown_list("Top personas", digest.by_persona, style, cadence),
+            *(
+                [
+                    _List(
+                        heading="Goals",
+                        lines=[
+                            f"• {goal.dimension.capitalize()} {style.bold(style.name(goal.name))}"
+                            f": {goal.pace.delivered:,} of {goal.pace.committed:,}"
+                            + (
+                                " (met)"
+                                if goal.pace.on_pace
+                                else f" (short by {goal.pace.behind_by:,})"
+                            )
+                            for goal in digest.goals
+                        ],
+                        more=0,
+                        empty="",
+                    )
+                ]
+                if digest.goals
+                else []
+            ),
         ],
         note=(
             f"New leads and sales-ready count the leads created this {period}; accepted, "

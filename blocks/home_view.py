@@ -30,7 +30,7 @@ from slack_sdk.models.views import View
 from blocks.format import clip, format_amount, period_name, shown, slack_date
 from blocks.outcome_message import outcome_menu
 from blocks.settings_message import posting_warning, unreachable_text
-from blocks.sla_message import format_duration, format_percent
+from blocks.sla_message import format_duration, format_percent, goal_lines
 from domain.cadence import SalesSla
 from domain.closed_loop import Group
 from domain.home_summary import PERIODS, Channels, Home, MyLeads, Reason, Scope
@@ -408,6 +408,8 @@ def marketing_blocks(side: MarketingSide, channels: Channels | None) -> list[Blo
         ),
         SectionBlock(text=_text(marketing_summary(side)), accessory=_details_button("marketing")),
     ]
+    if side.goals:
+        blocks.extend(sections(goal_lines(side), heading="Goals"))
     if channels is not None:
         blocks.extend(_group_blocks("By campaign", channels.by_campaign, what="campaigns"))
         blocks.extend(_group_blocks("By source", channels.by_source, what="sources"))

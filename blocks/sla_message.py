@@ -25,7 +25,14 @@ from blocks.format import clip, period_name, shown, slack_date
 from blocks.message import Message
 from domain.cadence import SalesSla
 from domain.pace import ReportPeriod, Unit
-from domain.sla import MarketingSide, OverdueLead, SalesCounts, SalesSide, SlaReport
+from domain.sla import (
+    GoalStanding,
+    MarketingSide,
+    OverdueLead,
+    SalesCounts,
+    SalesSide,
+    SlaReport,
+)
 
 OVERDUE_SHOWN = 10  # overdue leads listed by name; the rest are counted
 DUE_SHOWN = 5  # one rep's touches coming due, soonest first
@@ -150,7 +157,34 @@ def marketing_blocks(side: MarketingSide) -> list[Block]:
         + (", counted from the day tracking began" if period.partial else "")
         + ". Delivered counts sales-ready leads created in the period; duplicates do not count."
     )
-    return [SectionBlock(text=MarkdownTextObject(text=heading), fields=fields), _context(note)]
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=heading), fields=fields),
+        _context(note),
+    ]
+    if side.goals:
+        blocks.extend(_sections("*Goals*", goal_lines(side)))
+    return blocks
+
+
+def goal_line(goal: GoalStanding, *, current: bool) -> str:
+    """`• Source *webinar*: 12 of 40 · 19 expected by today · behind by 7`"""
+    pace = goal.pace
+    if current:
+        standing = "on pace" if pace.on_pace else f"behind by {pace.behind_by:,}"
+        expected = f"{pace.expected:,} expected by today · {standing}"
+    else:
+        expected = "met" if pace.on_pace else f"missed by {pace.behind_by:,}"
+    return (
+        f"• {goal.dimension.capitalize()} *{shown(goal.name, 80)}*: {pace.delivered:,} of "
+        f"{pace.committed:,} · {expected}"
+    )
+
+
+def goal_lines(side: MarketingSide) -> list[str]:
+    """Each goal's part of the commitment, and what no goal claims."""
+    lines = [goal_line(goal, current=side.period.current) for goal in side.goals]
+    lines.append(f"• Not assigned to a goal: {side.unassigned:,} of {side.pace.committed:,}")
+    return lines
 
 
 # ---------------------------------------------------------------------------- sales

@@ -14,6 +14,7 @@ from blocks.message import Message, help_message, problem
 from commands import smarketing_digest
 from commands.parsing import quoted
 from commands.smarketing_campaigns import set_campaigns_channel
+from commands.smarketing_goal import set_goal
 from commands.smarketing_hubspot import show_hubspot
 from commands.smarketing_manager import set_reporting_line
 from commands.smarketing_marketing import set_marketing
@@ -43,6 +44,8 @@ HELP_LINES = HELP_LINES = [
     "`/smarketing manager @rep none` clears it (admins)",
     "• `/smarketing marketing @user…` — who is in marketing: their App Home and `/sla-status` "
     "show marketing's side; `remove @user` takes someone out; alone, lists them (admins)",
+    "• `/smarketing goal source|persona|team NAME N per month` — marketing's commitment split "
+    "by source, persona or team; `0` removes a goal (admins)",
     "• `/smarketing team NAME [persona P] @member…` — a team of reps and marketers formed "
     "around a persona; its members see its figures in `/sla-status team` (admins)",
     "• `/smarketing campaigns #channel` — where campaign briefs (`/campaign new`) are posted "
@@ -85,6 +88,8 @@ async def answer(services: Services, user_id: str, text: str) -> Reply:
     if subcommand == "marketing":
         rest = text.strip()[len(words[0]) :]
         return Reply(await set_marketing(services, user_id, rest))
+    if subcommand == "goal":
+        return Reply(await set_goal(services, user_id, words[1:]))
     if subcommand == "team":
         rest = text.strip()[len(words[0]) :]
         return Reply(await set_team(services, user_id, rest))
@@ -100,8 +105,8 @@ async def answer(services: Services, user_id: str, text: str) -> Reply:
     return Reply(
         problem(
             f"{quoted(words[0])} is not a /smarketing subcommand "
-            "(target, settings, sla, digest, manager, marketing, team, campaigns, start, hubspot, "
-            "help)",
+            "(target, settings, sla, digest, manager, marketing, goal, team, campaigns, start, "
+            "hubspot, help)",
             example=EXAMPLE,
         )
     )

@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 
 from domain.funnel import Funnel
 from domain.pace import FunnelActuals
+from domain.sla import GoalStanding
 
 # Thresholds for the actions, named so a reader can find and argue with them.
 OVERDUE_REPS_IN_ACTIONS = 3  # the reps with the most overdue leads that an action names
@@ -250,6 +251,7 @@ class Digest:
     tracked_from: datetime | None = None
     rep_names: Mapping[str, str] = field(default_factory=dict)  # for plain text: @name
     previous_start: datetime | None = None  # where the period compared with began
+    goals: Sequence[GoalStanding] = ()  # marketing's goals by source, persona and team
 
     @property
     def previous_partial(self) -> bool:
@@ -279,6 +281,7 @@ def build_digest(
     tracked_from: datetime | None = None,
     rep_names: Mapping[str, str] | None = None,
     previous_start: datetime | None = None,
+    goals: Sequence[GoalStanding] = (),
 ) -> Digest:
     """Pair every figure with the previous period's, order the tables, and choose the actions.
 
@@ -341,6 +344,7 @@ def build_digest(
         tracked_from=tracked_from,
         rep_names=dict(rep_names or {}),
         previous_start=previous_start,
+        goals=tuple(goals),
     )
     if digest.empty:
         return digest

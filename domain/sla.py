@@ -105,6 +105,15 @@ class OverdueLead:
 
 
 @dataclass(frozen=True)
+class GoalStanding:
+    """One goal's part of marketing's commitment, and how it stands in the period."""
+
+    dimension: str  # source, persona, team
+    name: str
+    pace: MarketingPace
+
+
+@dataclass(frozen=True)
 class MarketingSide:
     sla: MarketingSla
     reps: int
@@ -112,6 +121,8 @@ class MarketingSide:
     period: ReportPeriod
     accepted: int
     rejected: int
+    goals: Sequence[GoalStanding] = ()
+    unassigned: int = 0  # the period's commitment no goal claims
 
     @property
     def acceptance_rate(self) -> Fraction | None:

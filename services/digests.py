@@ -26,6 +26,7 @@ from domain import schedule
 from domain.digest import Cadence, Digest, PeriodFigures, build_digest
 from domain.pace_chart import PaceChart, pace_chart
 from domain.schedule import DigestSettings
+from domain.sla import GoalStanding, MarketingPace
 from services.context import Services
 from services.goal import goal
 from services.posting import (
@@ -38,7 +39,7 @@ from services.posting import (
     settled,
     status_of,
 )
-from storage import members, postings, reports, workspace
+from storage import goals, members, postings, reports, workspace
 from storage.digest_figures import period_figures, sales_ready_by_day
 from storage.postings import DIGEST, MONTHLY
 from storage.schedules import Snapshot, digest_settings, save_snapshot, snapshot
@@ -352,12 +353,33 @@ def _digest(
         actuals=found.actuals if found is not None else None,
         tracked_from=reports.tracked_from(session, tz=tz),
         previous_start=last[0],
+        goals=_goal_standings(session, this, cadence=cadence),
         rep_names=members.names(session, [rep for rep in this_figures.overdue_by_rep]),
         # In the workspace's zone: the view names the week or month by its local start.
         start=this[0].astimezone(services.settings.timezone),
         end=this[1].astimezone(services.settings.timezone),
         cadence=cadence,
     )
+
+
+def _goal_standings(
+    session: Session, this: tuple[datetime, datetime], *, cadence: Cadence
+) -> list[GoalStanding]:
+    """Each goal's delivered in the digest's period against its share of the commitment."""
+    standings = []
+    for row in goals.all_goals(session):
+        share = row.per_month
+        if cadence is Cadence.WEEK:
+            share = math.ceil(Fraction(row.per_month * 12, 52))
+        delivered = goals.delivered(session, row, start=this[0], end=this[1])
+        standings.append(
+            GoalStanding(
+                dimension=row.dimension,
+                name=row.name,
+                pace=MarketingPace(delivered=delivered, committed=share, expected=share),
+            )
+        )
+    return standings
 
 
 def _with_snapshot(figures: PeriodFigures, taken: Snapshot | None) -> PeriodFigures:

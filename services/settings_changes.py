@@ -19,7 +19,7 @@ from domain.settings_summary import Change, Team, WorkspaceSettings
 from domain.sla import MarketingSla
 from services.context import Services
 from services.posting_status import posting_overview
-from storage import events, follow_up_records, members, reports, workspace
+from storage import events, follow_up_records, goals, members, reports, workspace
 from storage.schedules import DIGEST, digest_settings, set_digest
 
 logger = logging.getLogger("smarketing.settings")
@@ -262,6 +262,38 @@ async def set_team(
             )
             session.commit()
             return found
+
+    return await services.in_thread(store)
+
+
+@dataclass(frozen=True)
+class GoalSet:
+    old: int | None  # a month, before
+    unseen: bool = False  # no lead carries that source or persona yet: kept, with a warning
+    unknown_team: bool = False  # no such team: nothing stored
+    over_by: int = 0  # the goals add up to more than the monthly commitment by this
+
+
+async def set_goal(
+    services: Services, *, dimension: str, name: str, per_month: int, by: str
+) -> GoalSet:
+    """Set (or with 0 remove) a goal; a team goal needs the team."""
+    now = services.clock.now()
+
+    def store() -> GoalSet:
+        with services.db.session() as session:
+            known = goals.known_name(session, dimension=dimension, name=name)
+            if dimension == "team" and not known and per_month:
+                return GoalSet(None, unknown_team=True)
+            old = goals.set_goal(
+                session, dimension=dimension, name=name, per_month=per_month, by=by, at=now
+            )
+            total = sum(goal.per_month for goal in goals.all_goals(session))
+            committed = workspace.marketing_sla(session).committed(
+                reps=reports.rep_count(session)
+            )
+            session.commit()
+            return GoalSet(old, unseen=not known, over_by=max(total - committed, 0))
 
     return await services.in_thread(store)
 

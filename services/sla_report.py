@@ -15,6 +15,7 @@ from domain import schedule
 from domain.grading import Grade
 from domain.pace import ReportPeriod, Unit, report_period
 from domain.sla import (
+    GoalStanding,
     MarketingPace,
     MarketingSide,
     PastState,
@@ -24,7 +25,7 @@ from domain.sla import (
     team_total,
 )
 from services.context import Services
-from storage import leads, members, reports, schedules, workspace
+from storage import goals, leads, members, reports, schedules, workspace
 from storage import sla_counts as queries
 
 WEEKS_A_YEAR = 52
@@ -86,17 +87,35 @@ def _marketing(session: Session, *, period: ReportPeriod) -> MarketingSide:
     delivered = queries.sales_ready_delivered(session, start=span.start, end=span.end)
     accepted, rejected = queries.acceptance(session, start=span.start, end=span.end)
     whole = _whole_commitment(commitment.committed(reps=reps), period)
+    standings = []
+    for goal in goals.all_goals(session):
+        share = _whole_commitment(goal.per_month, period)
+        standings.append(
+            GoalStanding(
+                dimension=goal.dimension,
+                name=goal.name,
+                pace=MarketingPace(
+                    delivered=goals.delivered(session, goal, start=span.start, end=span.end),
+                    committed=math.ceil(share * period.tracked_share),
+                    expected=math.ceil(share * period.elapsed),
+                ),
+            )
+        )
+    claimed = sum(goal.pace.committed for goal in standings)
+    committed = math.ceil(whole * period.tracked_share)
     return MarketingSide(
         sla=commitment,
         reps=reps,
         pace=MarketingPace(
             delivered=delivered,
-            committed=math.ceil(whole * period.tracked_share),
+            committed=committed,
             expected=math.ceil(whole * period.elapsed),
         ),
         period=period,
         accepted=accepted,
         rejected=rejected,
+        goals=standings,
+        unassigned=max(committed - claimed, 0),
     )
 
 

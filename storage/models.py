@@ -406,3 +406,19 @@ class TeamMember(SQLModel, table=True):
 
     team_id: int = Field(foreign_key="team.id", primary_key=True)
     user_id: str = Field(max_length=64, primary_key=True, index=True)
+
+
+class Goal(SQLModel, table=True):
+    """A share of marketing's commitment for one source, persona or team
+    (`/smarketing goal source|persona|team NAME N per month`)."""
+
+    __tablename__ = "goal"
+    __table_args__ = (UniqueConstraint("dimension", "key", name="uq_goal_dimension_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dimension: str = Field(max_length=16)  # source, persona, team
+    key: str = Field(max_length=255)
+    name: str = Field(max_length=255)
+    per_month: int
+    set_by: str = Field(max_length=64)
+    set_at: datetime = Field(sa_type=UTCDateTime)

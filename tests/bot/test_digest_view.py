@@ -18,6 +18,7 @@ from blocks.message import Message
 from domain.digest import Breakdown, Cadence, Digest, PeriodFigures, build_digest
 from domain.funnel import leads_needed
 from domain.pace import funnel_actuals
+from domain.sla import GoalStanding, MarketingPace
 
 WEEK_START = datetime(2026, 11, 23, tzinfo=UTC)
 WEEK_END = datetime(2026, 11, 30, tzinfo=UTC)
@@ -450,3 +451,26 @@ def test_the_first_partial_week_says_so_and_how_the_funnel_is_counted() -> None:
         "than the 20 it takes to trust them.\n"
     ) in text
     assert "    • @ana · 4" in text  # the rep by the name Slack gave them
+
+
+def test_the_digest_shows_each_goal_met_or_short() -> None:
+    built = build_digest(
+        this_period=TYPICAL_WEEK,
+        last_period=LAST_WEEK,
+        goal=GOAL,
+        start=WEEK_START,
+        end=WEEK_END,
+        goals=[
+            GoalStanding(
+                "source", "webinar", MarketingPace(delivered=3, committed=10, expected=10)
+            ),
+            GoalStanding("team", "CFO squad", MarketingPace(delivered=6, committed=5, expected=5)),
+        ],
+    )
+
+    text = digest_text(built)
+
+    assert (
+        "  Goals:\n    • Source webinar: 3 of 10 (short by 7)\n    • Team CFO squad: 6 of 5 (met)\n"
+    ) in text
+    assert "*Goals*" in shown(built)
