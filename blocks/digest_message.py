@@ -36,6 +36,7 @@ from domain.digest import (
     Change,
     Digest,
     Direction,
+    RepActivity,
 )
 from domain.pace import FunnelActuals
 from domain.pace_chart import PaceChart
@@ -228,6 +229,42 @@ def action_line(action: Action, style: _Style, cadence: Cadence) -> str:
     )
 
 
+def activity_line(activity: RepActivity, who: str) -> str:
+    assigned = f"{activity.assigned:,} lead{'' if activity.assigned == 1 else 's'} assigned"
+    touches = f"{activity.touches:,} touch{'' if activity.touches == 1 else 'es'}"
+    return (
+        f"• {who} · {assigned} · {touches} · {activity.accepted:,} accepted · "
+        f"{activity.won:,} won · {format_amount(Fraction(activity.revenue))}"
+    )
+
+
+def _activity_part(digest: Digest, style: _Style) -> _Part:
+    """The monthly report's sales activity report: per rep, then per team."""
+    lists = [
+        _List(
+            "By rep",
+            [activity_line(rep, style.rep(rep.who)) for rep in digest.activity[:ROWS_SHOWN]],
+            more=max(len(digest.activity) - ROWS_SHOWN, 0),
+        )
+    ]
+    if digest.team_activity:
+        lists.append(
+            _List(
+                "By team",
+                [
+                    activity_line(team, style.bold(style.name(team.who)))
+                    for team in digest.team_activity[:ROWS_SHOWN]
+                ],
+                more=max(len(digest.team_activity) - ROWS_SHOWN, 0),
+            )
+        )
+    return _Part(
+        "Sales activity",
+        lists=lists,
+        note="Touches logged, leads accepted and won in the month, for each lead's owner.",
+    )
+
+
 def _outline(digest: Digest, style: _Style) -> list[_Part]:
     goal, cadence = digest.goal, digest.cadence
     period = _WORDS[cadence].period
@@ -364,7 +401,10 @@ def _outline(digest: Digest, style: _Style) -> list[_Part]:
             )
         ],
     )
-    return [revenue, marketing, sales, closed_loop, actions]
+    parts = [revenue, marketing, sales, closed_loop]
+    if digest.activity or digest.team_activity:
+        parts.append(_activity_part(digest, style))
+    return [*parts, actions]
 
 
 def _title(digest: Digest) -> str:

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from typing import Generic, TypeVar
@@ -212,6 +213,29 @@ class Action:
 
 
 @dataclass(frozen=True)
+class RepActivity:
+    """What one rep (or a team, summed) did in a period: leads assigned, touches logged,
+    leads accepted, leads won and their revenue."""
+
+    who: str  # a rep's user id, or a team's name
+    assigned: int = 0
+    touches: int = 0
+    accepted: int = 0
+    won: int = 0
+    revenue: Decimal = Decimal(0)
+
+    def __add__(self, other: RepActivity) -> RepActivity:
+        return RepActivity(
+            self.who,
+            self.assigned + other.assigned,
+            self.touches + other.touches,
+            self.accepted + other.accepted,
+            self.won + other.won,
+            self.revenue + other.revenue,
+        )
+
+
+@dataclass(frozen=True)
 class Digest:
     """One period's digest: a week's for the Smarketing meeting, a month's for management.
 
@@ -252,6 +276,9 @@ class Digest:
     rep_names: Mapping[str, str] = field(default_factory=dict)  # for plain text: @name
     previous_start: datetime | None = None  # where the period compared with began
     goals: Sequence[GoalStanding] = ()  # marketing's goals by source, persona and team
+    # The monthly report's sales activity: per rep, and per team (`/smarketing team`).
+    activity: Sequence[RepActivity] = ()
+    team_activity: Sequence[RepActivity] = ()
 
     @property
     def previous_partial(self) -> bool:
@@ -282,6 +309,8 @@ def build_digest(
     rep_names: Mapping[str, str] | None = None,
     previous_start: datetime | None = None,
     goals: Sequence[GoalStanding] = (),
+    activity: Sequence[RepActivity] = (),
+    team_activity: Sequence[RepActivity] = (),
 ) -> Digest:
     """Pair every figure with the previous period's, order the tables, and choose the actions.
 
@@ -345,6 +374,8 @@ def build_digest(
         rep_names=dict(rep_names or {}),
         previous_start=previous_start,
         goals=tuple(goals),
+        activity=tuple(activity),
+        team_activity=tuple(team_activity),
     )
     if digest.empty:
         return digest

@@ -23,12 +23,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from domain import schedule
-from domain.digest import Cadence, Digest, PeriodFigures, build_digest
+from domain.digest import Cadence, Digest, PeriodFigures, RepActivity, build_digest
 from domain.pace_chart import PaceChart, pace_chart
 from domain.schedule import DigestSettings
 from domain.sla import GoalStanding, MarketingPace
 from services.context import Services
 from services.goal import goal
+from services.people import names_of
 from services.posting import (
     METADATA_TYPE,
     Outcome,
@@ -218,7 +219,12 @@ async def _deliver(
     built = await in_session(services, build)
     message = drawing.message(built.digest, late_since=due.scheduled_at if late else None)
     if dry_run:
-        return Outcome(Status.DRY_RUN, key, channel, late, text=drawing.text(built.digest))
+        # Plain text names people: those the members table does not know are asked of Slack.
+        digest = built.digest
+        people = [rep.rep_id for rep in digest.overdue_by_rep]
+        people += [rep.who for rep in digest.activity]
+        named = replace(digest, rep_names=await names_of(services, people))
+        return Outcome(Status.DRY_RUN, key, channel, late, text=drawing.text(named))
     assert channel is not None
     outcome = await post_once(
         services, key=key, kind=kind, channel=channel, late=late, message=message
@@ -346,6 +352,8 @@ def _digest(
         )
     found = goal(session, services.settings, now=now)
     tz = services.settings.timezone
+    activity = _activity(session, this) if cadence is Cadence.MONTH else {}
+    people = [*this_figures.overdue_by_rep, *(rep.who for rep in activity.get("activity", []))]
     return build_digest(
         this_period=this_figures,
         last_period=last_figures,
@@ -354,12 +362,30 @@ def _digest(
         tracked_from=reports.tracked_from(session, tz=tz),
         previous_start=last[0],
         goals=_goal_standings(session, this, cadence=cadence),
-        rep_names=members.names(session, [rep for rep in this_figures.overdue_by_rep]),
+        **activity,
+        rep_names=members.names(session, people),
         # In the workspace's zone: the view names the week or month by its local start.
         start=this[0].astimezone(services.settings.timezone),
         end=this[1].astimezone(services.settings.timezone),
         cadence=cadence,
     )
+
+
+def _activity(
+    session: Session, this: tuple[datetime, datetime]
+) -> dict[str, list[RepActivity]]:
+    """The month's sales activity per rep, and summed per team."""
+    per_rep = reports.sales_activity(session, start=this[0], end=this[1])
+    by_rep = {rep.who: rep for rep in per_rep}
+    per_team = []
+    for team in members.all_teams(session, limit=50):
+        total = RepActivity(team.name)
+        for member in team.member_ids:
+            if member in by_rep:
+                total = total + by_rep[member]
+        per_team.append(total)
+    per_team.sort(key=lambda team: (-team.revenue, -team.won, team.who))
+    return {"activity": per_rep, "team_activity": per_team}
 
 
 def _goal_standings(

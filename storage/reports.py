@@ -23,10 +23,11 @@ from sqlalchemy import ColumnElement, and_, case, func, select, union_all
 from sqlmodel import Session, col
 
 from domain.closed_loop import Figures, Group
+from domain.digest import RepActivity
 from domain.grading import Grade, LeadStatus
 from domain.pace import tracking_start
 from storage import workspace
-from storage.models import Lead
+from storage.models import Lead, LeadEvent
 
 CLOSED = (LeadStatus.REJECTED.value, LeadStatus.WON.value, LeadStatus.LOST.value)
 IN_WORK = (LeadStatus.OPEN.value, LeadStatus.ACCEPTED.value)
@@ -318,3 +319,44 @@ def _money(value: Any) -> Decimal:
     if value is None:
         return Decimal("0.00")
     return Decimal(str(value)).quantize(CENTS)
+
+
+def sales_activity(session: Session, *, start: datetime, end: datetime) -> list[RepActivity]:
+    """Per rep, what happened in [start, end): leads assigned (ix_lead_assigned), touches
+    logged (the period's `lead.touched` events, ix_lead_event_type_occurred, counted for the
+    lead's owner), accepted (ix_lead_status_accepted) and won (ix_lead_status_closed)."""
+    found: dict[str, RepActivity] = {}
+
+    def add(owner: str | None, **figures: Any) -> None:
+        if owner is None:
+            return
+        found[owner] = found.get(owner, RepActivity(owner)) + RepActivity(owner, **figures)
+
+    for owner, count in session.execute(
+        select(col(Lead.owner_id), func.count())
+        .where(_within(Lead.assigned_at, start, end))
+        .group_by(col(Lead.owner_id))
+    ):
+        add(owner, assigned=int(count))
+    touched = (
+        select(col(Lead.owner_id), func.count())
+        .select_from(LeadEvent)
+        .join(Lead, col(Lead.external_id) == col(LeadEvent.lead_external_id))
+        .where(col(LeadEvent.type) == "lead.touched", _within(LeadEvent.occurred_at, start, end))
+        .group_by(col(Lead.owner_id))
+    )
+    for owner, count in session.execute(touched):
+        add(owner, touches=int(count))
+    for owner, count in session.execute(
+        select(col(Lead.owner_id), func.count())
+        .where(_within(Lead.accepted_at, start, end))
+        .group_by(col(Lead.owner_id))
+    ):
+        add(owner, accepted=int(count))
+    for owner, count, money in session.execute(
+        select(col(Lead.owner_id), func.count(), func.sum(col(Lead.won_amount)))
+        .where(col(Lead.status) == LeadStatus.WON.value, _within(Lead.closed_at, start, end))
+        .group_by(col(Lead.owner_id))
+    ):
+        add(owner, won=int(count), revenue=_money(money))
+    return sorted(found.values(), key=lambda rep: (-rep.revenue, -rep.won, -rep.touches, rep.who))
