@@ -16,7 +16,7 @@ from local_workspace.emulator import SlackEmulator
 from local_workspace.sample_company import REPS, history
 from services.context import Services
 from services.ingestion import ingest
-from storage import members, reports, workspace
+from storage import briefs, members, reports, workspace
 from storage.schedules import set_digest
 
 
@@ -89,6 +89,15 @@ async def seed(services: Services) -> int:
             at=start,
             default_channel=None,
         )
+        # Marco is in marketing: his App Home and /sla-status show marketing's side. Campaign
+        # briefs go to #sales, where the reps are.
+        members.upsert_member(
+            session, slack_user_id=MARKETER.user_id, name=MARKETER.name, tz=MARKETER.tz, now=start
+        )
+        members.set_marketing(
+            session, user_ids=[MARKETER.user_id], marketing=True, by=admin, at=start
+        )
+        briefs.set_campaigns_channel(session, channel=SALES_CHANNEL[0], by=admin, at=start)
         for rep in REP_PEOPLE:
             members.upsert_member(
                 session, slack_user_id=rep.user_id, name=rep.name, tz=rep.tz, now=start

@@ -176,3 +176,16 @@ def wait_for(check: Any, *, seconds: float = 10) -> Any:
             return found
         time.sleep(0.1)
     raise AssertionError("the page never showed it")
+
+
+def test_the_sample_marketer_opens_app_home_on_marketings_board(
+    local: tuple[str, Path, IO[str]],
+) -> None:
+    url, _, _ = local
+    assert post(url, "home_opened", {"user": "U0MARCO"}) == {"ok": True}
+
+    home = wait_for(lambda: api(url, "home", user="U0MARCO")["view"])
+
+    headers = [block["text"]["text"] for block in home["blocks"] if block["type"] == "header"]
+    assert headers[0] == "Marketing"
+    assert "Waiting for sales to accept" in str(home)
