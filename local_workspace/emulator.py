@@ -284,6 +284,7 @@ class SlackEmulator(ServedInThread):
             "conversations.info": self._conversations_info,
             "conversations.history": self._conversations_history,
             "users.info": self._users_info,
+            "users.list": self._users_list,
             "users.lookupByEmail": self._users_lookup_by_email,
             "views.publish": self._views_publish,
             "views.open": self._views_open,
@@ -949,6 +950,19 @@ class SlackEmulator(ServedInThread):
         if user is None:
             raise _ApiError("user_not_found")
         return {"user": self._user_object(user)}
+
+    def _users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The workspace's people a page at a time (`limit`, at most 1,000; `cursor`), as Slack
+        pages them: `response_metadata.next_cursor` is empty on the last page."""
+        limit = max(1, min(int(params.get("limit") or 200), 1000))
+        ids = sorted(self._users)
+        start = int(str(params.get("cursor") or "0") or 0)
+        page = ids[start : start + limit]
+        following = start + limit
+        return {
+            "members": [self._user_object(self._users[user_id]) for user_id in page],
+            "response_metadata": {"next_cursor": str(following) if following < len(ids) else ""},
+        }
 
     def _users_lookup_by_email(self, params: dict[str, Any]) -> dict[str, Any]:
         wanted = str(params.get("email") or "").strip().lower()

@@ -54,6 +54,10 @@ PERMANENT_ERRORS = frozenset(
         "invalid_blocks",
         "msg_too_long",
         "team_access_not_granted",
+        # A direct message, posted to a user id, to someone Slack cannot message.
+        "user_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
     }
 )
 RECORD_ATTEMPTS = 5  # tries to record a sent message while the database is briefly away
@@ -214,9 +218,16 @@ def _claim(
 
 
 async def find_posted(services: Services, *, channel: str, key: str, since: datetime) -> str | None:
-    """The ts of a message carrying `key` posted to `channel` since `since`, if Slack has one."""
+    """The ts of a message carrying `key` posted to `channel` since `since`, if Slack has one.
+
+    A direct message is posted to the person's user id; its history is read in the DM's own
+    channel, which only then is asked for (`conversations.open`, Tier 3): the rare retry pays
+    for it, not every message."""
     cursor: str | None = None
     try:
+        if channel[:1] in ("U", "W"):
+            opened = await services.client.conversations_open(users=channel)
+            channel = str((opened.get("channel") or {}).get("id") or channel)
         while True:
             page = await services.client.conversations_history(
                 channel=channel,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -189,11 +190,19 @@ def _run_all(url: str, slack: SlackEmulator) -> dict[str, Measured]:
             results[f"{name}: statements per person"] = Measured(
                 per_person, time.perf_counter() - started
             )
-            calls = len(slack.calls) - calls_before
+            made = slack.calls[calls_before:]
+            calls = len(made)
             results[f"{name}: Slack calls per person"] = Measured(
                 calls // people if people else 0, 0.0
             )
             assert people == 0 or calls % people == 0, "some person got more calls than others"
+            # Within Slack's tiers at any size: a DM is one chat.postMessage to the person's
+            # user id (no conversations.open, Tier 3, per message), and time zones come from
+            # the members table (no users.info, Tier 4, per person per run).
+            by_method = Counter(call.method for call in made)
+            assert by_method["chat.postMessage"] == people, by_method
+            assert by_method["conversations.open"] == 0, by_method
+            assert by_method["users.info"] == 0, by_method
     finally:
         server.stop()
         db.dispose()
@@ -221,6 +230,6 @@ def test_statements_and_slack_calls_do_not_grow_with_the_workspace(
         if large[name].statements > small[name].statements
     }
     assert grew == {}
-    # One DM opened and one message posted per person messaged.
-    assert large["nudge run: Slack calls per person"].statements == 2
-    assert large["escalation run: Slack calls per person"].statements == 2
+    # One message posted per person messaged, and nothing else.
+    assert large["nudge run: Slack calls per person"].statements == 1
+    assert large["escalation run: Slack calls per person"].statements == 1

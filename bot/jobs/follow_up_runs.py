@@ -10,6 +10,10 @@ meanwhile and the new message gets another key. One person Slack cannot reach (l
 workspace, DMs closed) is logged and remembered, and the run goes on for everyone else.
 Sends go one after another: Slack's 429s are waited out (Retry-After) by the client's retry
 handler, so a run with thousands of people slows down rather than fails.
+
+Within Slack's tiers: a DM is one `chat.postMessage` to the person's user id (no
+`conversations.open`); time zones come from the members table, refreshed from `users.list`
+pages (Tier 2, 200 people a call) when many are stale, `users.info` (Tier 4) only for the few.
 """
 
 from __future__ import annotations
@@ -69,6 +73,10 @@ from storage.models import Lead
 logger = logging.getLogger("smarketing.follow_up")
 
 NUDGE, ESCALATION = "nudge", "escalation"  # posting kinds
+# More people than this with no fresh time zone: read users.list pages (Tier 2) once instead of
+# users.info (Tier 4) for each.
+LIST_WHEN_STALE = 20
+USERS_PAGE = 200  # people per users.list page (Slack recommends at most 200)
 
 
 @dataclass
@@ -413,35 +421,21 @@ async def _send(
     message: Message,
     on_sent: OnSent,
 ) -> None:
-    channel = await _open_dm(services, person, run)
-    if channel is None:
-        return
+    channel = _dm_channel(person)
     outcome = await post_once(
         services, key=key, kind=kind, channel=channel, late=False, message=message, on_sent=on_sent
     )
     run.outcomes.append(outcome)
-    if outcome.status is Status.FAILED and outcome.error in UNREACHABLE:
+    # Posted to a user id, a DM to someone Slack does not know answers channel_not_found.
+    if outcome.status is Status.FAILED and outcome.error in {*UNREACHABLE, "channel_not_found"}:
         await _unreachable(services, run, person, outcome.error or "")
 
 
-async def _open_dm(services: Services, person: str, run: FollowUpRun) -> str | None:
-    try:
-        opened = await services.client.conversations_open(users=person)
-    except SlackApiError as error:
-        code = str(error.response.get("error") or "error")
-        if code in UNREACHABLE:
-            await _unreachable(services, run, person, code)
-        else:  # Slack down for a moment: the next run tries again
-            logger.warning("could not open a DM with %s (%s); the next run retries", person, code)
-            run.outcomes.append(Outcome(Status.WILL_RETRY, None, person, error=code))
-        return None
-    except (ClientError, TimeoutError, OSError) as error:
-        logger.warning(
-            "could not open a DM with %s (%s); the next run retries", person, type(error).__name__
-        )
-        run.outcomes.append(Outcome(Status.WILL_RETRY, None, person, error=type(error).__name__))
-        return None
-    return str((opened.get("channel") or {}).get("id") or person)
+def _dm_channel(person: str) -> str:
+    """Where a direct message goes: the person's user id. Slack posts it in the app's DM
+    with them (its Messages tab), so no `conversations.open` (Tier 3, about 50 a minute) is
+    needed per message; one Slack cannot deliver says so in the post's own answer."""
+    return person
 
 
 async def _unreachable(services: Services, run: FollowUpRun, person: str, reason: str) -> None:
@@ -471,6 +465,16 @@ async def _zones(
     """Each person's time zone: from the members table while fresh, else `users.info` (then
     remembered). People Slack does not know, or who left, are reported, not guessed at."""
     known = await in_session(services, follow_up_records.people, people)
+    stale = [
+        person
+        for person in people
+        if (member := known.get(person)) is None or now - member.updated_at >= ZONE_FRESH_FOR
+    ]
+    if len(stale) > LIST_WHEN_STALE:
+        # Many people to ask about: the workspace's pages of `users.list` (Tier 2, 200 people
+        # a call) once, rather than `users.info` (Tier 4) once per person.
+        await _refresh_people(services, set(stale), now=now)
+        known = await in_session(services, follow_up_records.people, people)
     zones: dict[str, tzinfo] = {}
     for person in sorted(people):
         member = known.get(person)
@@ -487,6 +491,40 @@ async def _zones(
         if asked is not None:
             zones[person] = asked
     return zones
+
+
+async def _refresh_people(services: Services, wanted: set[str], *, now: datetime) -> None:
+    """Keep what `users.list` says of the people wanted: time zone, name, whether Slack can
+    still reach them. A page Slack refuses ends the refresh; `users.info` covers the rest."""
+    cursor: str | None = None
+    try:
+        while True:
+            page = await services.client.users_list(limit=USERS_PAGE, cursor=cursor)
+            seen = [
+                (
+                    str(user.get("id")),
+                    user.get("tz"),
+                    user.get("real_name") or (user.get("profile") or {}).get("real_name"),
+                    bool(user.get("deleted")),
+                )
+                for user in page.get("members") or []
+                if user.get("id") and not user.get("is_bot")
+            ]
+            await in_session(services, _keep_people, [one for one in seen if one[0] in wanted], now)
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor is None:
+                return
+    except (SlackApiError, ClientError, TimeoutError, OSError) as error:
+        logger.warning("users.list failed (%s); time zones asked one by one", error)
+
+
+def _keep_people(
+    session: Session, seen: list[tuple[str, str | None, str | None, bool]], now: datetime
+) -> None:
+    for user_id, tz, name, deleted in seen:
+        member = members.upsert_member(session, slack_user_id=user_id, now=now, tz=tz, name=name)
+        member.deactivated = deleted
+    session.commit()
 
 
 async def _ask_zone(

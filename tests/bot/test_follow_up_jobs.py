@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -288,8 +289,11 @@ def test_escalations_one_dm_per_manager_grouped_by_rep_once_per_lead(
     reps = [text.split(", the oldest")[0] for text in sections if text.startswith("*<@")]
     assert reps == ["*<@U0BEN>* · 2 overdue", "*<@U0ANA>* · 1 overdue"]
     text = text_of(to_mgr)
-    assert text.index("*<@U0BEN>*") < text.index("L-B1") < text.index("L-B2") < text.index(
-        "*<@U0ANA>*"
+    assert (
+        text.index("*<@U0BEN>*")
+        < text.index("L-B1")
+        < text.index("L-B2")
+        < text.index("*<@U0ANA>*")
     )
     remind = [b["accessory"]["value"] for b in to_mgr["blocks"] if "Remind" in str(b)]
     assert remind == ["U0BEN", "U0ANA"]
@@ -420,16 +424,16 @@ def test_unknown_and_deactivated_reps_are_reported_and_the_run_goes_on(
     assert [call for call in app.slack.calls if call.method == "users.info"] == asked
 
 
-@pytest.mark.parametrize("error", ["user_not_found", "cannot_dm_bot"])
-def test_a_dm_that_cannot_be_opened_is_reported_and_the_others_are_sent(
+@pytest.mark.parametrize("error", ["channel_not_found", "cannot_dm_bot"])
+def test_a_dm_slack_cannot_deliver_is_reported_and_the_others_are_sent(
     app: RunningApp, services: Services, caplog: pytest.LogCaptureFixture, error: str
 ) -> None:
     people(app, "U0AAA", "U0BBB")
     give(app, "U0AAA", {"L-AAA": MONDAY})
     give(app, "U0BBB", {"L-BBB": MONDAY})
     app.clock.set(TUESDAY_11)
-    # Reps are messaged in id order: U0AAA's conversations.open is the first.
-    app.slack.fail("conversations.open", status=200, error=error)
+    # Reps are messaged in id order: U0AAA's DM is the first post.
+    app.slack.fail("chat.postMessage", status=200, error=error)
 
     with caplog.at_level(logging.WARNING, logger="smarketing"):
         outcome = run(follow_up_runs.run_nudges(services))
@@ -622,6 +626,11 @@ def test_a_run_over_150_reps_through_rate_limits_sends_one_dm_each_and_none_fail
     answered = [c.answered_status for c in app.slack.calls if c.method == "chat.postMessage"]
     # 150 sent + 6 refused: calls 25, 50, …, 150 of the 156 were answered 429.
     assert answered.count(200) == 150 and answered.count(429) == 6
+    # Within Slack's tiers: the 150 time zones came from one users.list page (Tier 2), not
+    # 150 users.info calls (Tier 4); each DM went to the user id, no conversations.open.
+    methods = Counter(call.method for call in app.slack.calls)
+    asked = (methods["users.list"], methods["users.info"], methods["conversations.open"])
+    assert asked == (1, 0, 0)
 
 
 # ------------------------------------------------------------------ the operators' CLI

@@ -93,7 +93,7 @@ def test_once_slack_knows_the_rep_again_a_day_later_they_are_nudged(
 
     assert again.unreachable == {}
     assert [call.params["channel"] for call in app.slack.calls_to("chat.postMessage")] == [
-        f"D{GONE}"
+        GONE  # a DM goes to the user id: no conversations.open
     ]
     assert "cannot reach" not in _settings_text(app, ADMIN)
 

@@ -302,7 +302,7 @@ def test_a_duplicate_is_never_nudged_and_its_owner_is_told_once(
     notices = [
         call.params
         for call in app.slack.calls_to("chat.postMessage")
-        if call.params.get("channel") == f"D{OTHER}"  # the DM conversations.open gave
+        if call.params.get("channel") == OTHER  # a DM goes to the user id
     ]
     assert len(notices) == 1
     assert_fits_slack({"text": notices[0]["text"], "blocks": notices[0]["blocks"]})
@@ -328,7 +328,7 @@ def test_two_copies_of_the_app_tell_a_duplicates_owner_once(
     sent = [
         call
         for call in app.slack.calls_to("chat.postMessage")
-        if call.params.get("channel") == f"D{OTHER}"
+        if call.params.get("channel") == OTHER
     ]
     assert len(sent) == 1
 

@@ -30,6 +30,6 @@ def test_one_dm_per_rep_then_not_again_within_a_day(app: RunningApp) -> None:
     assert first.planned == 1 and first.count(Status.SENT) == 1
     assert again.planned == 0
     [dm] = app.slack.calls_to("chat.postMessage")
-    assert dm.params["channel"] == "DU0ANA"
+    assert dm.params["channel"] == "U0ANA"  # to the user id, no conversations.open
     assert "12 of your leads are overdue" in dm.params["text"]
     assert "/lead mine" in str(dm.params["blocks"])
