@@ -5,11 +5,13 @@ who sees them, and every change moves `seq` so a page can follow along)."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import email.message
 import email.parser
 import email.policy
 import json
+import math
 import threading
 import time
 import urllib.parse
@@ -24,6 +26,7 @@ from typing import Any, Protocol
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
+from domain import slack_tiers
 from local_workspace.served import ServedInThread
 
 __all__ = ["BOT_ID", "Call", "SlackEmulator"]
@@ -93,6 +96,42 @@ class _Fault:
     retry_after: int | None
     error: str | None
     remaining: int
+
+
+class _Tiers:
+    """Sliding windows of the calls Slack took: per method, per channel for chat.postMessage,
+    and the workspace's posts; a call past its limit gets 429 and the wait until it fits."""
+
+    def __init__(self, minute: float) -> None:
+        self.minute = minute
+        self.calls: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+
+    def _wait(self, key: str, limit: int, window: float, now: float) -> float | None:
+        """Seconds until `key` may be called again, or None when it may be now."""
+        taken = self.calls[key]
+        while taken and taken[0] <= now - window:
+            taken.popleft()
+        return taken[0] + window - now if len(taken) >= limit else None
+
+    def take(self, method: str, params: dict[str, Any]) -> _Fault | None:
+        """None when Slack takes the call now (and counts it); else its 429."""
+        now = time.monotonic()
+        if method == "chat.postMessage":
+            channel = str(params.get("channel") or "")
+            limits = [
+                (f"post:{channel}", slack_tiers.POSTS_PER_CHANNEL_PER_SECOND, self.minute / 60),
+                ("post", slack_tiers.POSTS_PER_MINUTE, self.minute),
+            ]
+        else:
+            per_minute = slack_tiers.per_minute(method)
+            limits = [(method, per_minute, self.minute)] if per_minute is not None else []
+        for key, limit, window in limits:
+            wait = self._wait(key, limit, window, now)
+            if wait is not None:
+                return _Fault(429, max(1, math.ceil(wait)), None, 1)
+        for key, _limit, _window in limits:
+            self.calls[key].append(now)
+        return None
 
 
 @dataclass
@@ -260,6 +299,7 @@ class SlackEmulator(ServedInThread):
         self._faults: dict[str, list[_Fault]] = {}
         self._slows: dict[str, list[_Slow]] = {}
         self._rate_limits: dict[str, _RateLimit] = {}
+        self._tiers: _Tiers | None = None  # Slack's published limits, when a test asks
         self._hooks: dict[str, list[Callable[[], None]]] = {}
         self._users: dict[str, _User] = {}
         self._channels: dict[str, _Channel] = {}
@@ -307,6 +347,7 @@ class SlackEmulator(ServedInThread):
             self._faults.clear()
             self._slows.clear()
             self._rate_limits.clear()
+            self._tiers = None
             self._hooks.clear()
             self._users.clear()
             self._channels.clear()
@@ -525,6 +566,15 @@ class SlackEmulator(ServedInThread):
         with self._lock:
             self._hooks.setdefault(method, []).append(hook)
 
+    def enforce_tiers(self, *, minute: float = 60.0) -> None:
+        """Answer as Slack does past its published rate limits (domain/slack_tiers.py): per
+        method per `minute` (Tier 2 20, Tier 3 50, Tier 4 100), and chat.postMessage one per
+        second per channel (`minute`/60 seconds) under a workspace-wide cap — HTTP 429 with
+        `Retry-After`, the seconds until a call would be taken again (a test may shrink the
+        minute to run faster)."""
+        with self._lock:
+            self._tiers = _Tiers(minute)
+
     def slow(self, method: str, *, seconds: float, times: int = 1) -> None:
         """Delay the next ``times`` answers to ``method`` by ``seconds``."""
         if times < 1:
@@ -574,7 +624,11 @@ class SlackEmulator(ServedInThread):
         extra_headers: dict[str, str] = {}
         with self._lock:
             delay = self._take_slow(method)
-            fault = self._take_fault(method) or self._take_rate_limit(method)
+            fault = (
+                self._take_fault(method)
+                or self._take_rate_limit(method)
+                or (self._tiers.take(method, params) if self._tiers is not None else None)
+            )
             if fault is not None:
                 status, response, extra_headers = _fault_answer(fault)
             else:
