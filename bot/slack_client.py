@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import random
 import time
 from typing import Any
@@ -57,60 +58,59 @@ class RateLimitWait(AsyncRateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
-class _Bucket:
-    """A token bucket: `rate` calls a second on average, `capacity` at once after a lull."""
+class _Window:
+    """At most `limit` calls in any `window` seconds: the calls' times are kept, and a call
+    that would be one too many waits until the oldest leaves the window."""
 
-    def __init__(self, rate: float, capacity: float) -> None:
-        self.rate, self.capacity = rate, capacity
-        self.tokens, self.at = capacity, time.monotonic()
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self.times: collections.deque[float] = collections.deque()
         self.lock = asyncio.Lock()
 
     async def take(self) -> None:
         async with self.lock:
             now = time.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
-            self.at = now
-            if self.tokens < 1:
-                await asyncio.sleep((1 - self.tokens) / self.rate)
-                self.tokens, self.at = 1.0, time.monotonic()
-            self.tokens -= 1
+            while self.times and self.times[0] <= now - self.window:
+                self.times.popleft()
+            if len(self.times) >= self.limit:
+                await asyncio.sleep(self.times[0] + self.window - now)
+                self.times.popleft()
+            self.times.append(time.monotonic())
 
 
 class TierPacer:
     """Keeps each method within its tier (domain/slack_tiers.py) before Slack has to refuse:
-    one bucket per method, and for chat.postMessage one per channel (a message a second)
-    under one for the workspace. A bucket refills at SHARE of the limit and holds the rest as
-    a burst, so no window of the tier's length ever sees more calls than the tier allows.
-    `speed` 1 is Slack's own pace; tests run it faster."""
+    at most a tier's calls in any minute per method, and for chat.postMessage a message a
+    second per channel under the workspace's cap — Slack's own windows, a little longer
+    (MARGIN) so that the two clocks never disagree into a 429. Bursts go at once; only a
+    call past the limit waits. `speed` 1 is Slack's own pace; tests run it faster."""
 
-    SHARE = 0.9
+    MARGIN = 1.02
 
     def __init__(self, *, speed: float = 1.0) -> None:
         self.speed = speed
-        self._buckets: dict[str, _Bucket] = {}
+        self._windows: dict[str, _Window] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _bucket(self, key: str, limit: int, window: float) -> _Bucket:
-        """`limit` calls in any `window` seconds (at speed 1)."""
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            rate = self.SHARE * limit / window * self.speed
-            bucket = self._buckets[key] = _Bucket(rate, max(1.0, (1 - self.SHARE) * limit))
-        return bucket
+    def _window(self, key: str, limit: int, seconds: float) -> _Window:
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = _Window(limit, seconds * self.MARGIN / self.speed)
+        return window
 
     async def wait(self, method: str, channel: str | None) -> None:
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # buckets' locks belong to one event loop
-            self._buckets, self._loop = {}, loop
+        if loop is not self._loop:  # the windows' locks belong to one event loop
+            self._windows, self._loop = {}, loop
         if method == "chat.postMessage":
             if channel:
                 per_second = slack_tiers.POSTS_PER_CHANNEL_PER_SECOND
-                await self._bucket(f"post:{channel}", per_second, 1.0).take()
-            await self._bucket("post", slack_tiers.POSTS_PER_MINUTE, 60.0).take()
+                await self._window(f"post:{channel}", per_second, 1.0).take()
+            await self._window("post", slack_tiers.POSTS_PER_MINUTE, 60.0).take()
             return
         per_minute = slack_tiers.per_minute(method)
         if per_minute is not None:
-            await self._bucket(method, per_minute, 60.0).take()
+            await self._window(method, per_minute, 60.0).take()
 
 
 class PacedWebClient(AsyncWebClient):
