@@ -48,7 +48,9 @@ def serve(settings: Settings, *, port: int) -> None:
     emulator = SlackEmulator(
         bot_token=f"xoxb-local-{secrets.token_hex(12)}", team_id=TEAM_ID, live=True
     )
-    clock = ShiftedClock(settings.smarketing_local_days_ahead)
+    clock = ShiftedClock(
+        settings.smarketing_local_days_ahead, settings.smarketing_local_hours_ahead
+    )
     emulator.clock = clock  # messages carry the time they were posted, as in Slack
     emulator.start()
     company.populate(emulator)

@@ -18,10 +18,11 @@ class SystemClock:
 
 
 class ShiftedClock:
-    """The system's time moved by whole days: the local workspace played on another day."""
+    """The system's time moved by whole days (and hours): the local workspace played on another
+    day, or at another hour."""
 
-    def __init__(self, days: int) -> None:
-        self.shift = timedelta(days=days)
+    def __init__(self, days: int, hours: int = 0) -> None:
+        self.shift = timedelta(days=days, hours=hours)
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.shift

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     # Play the local workspace this many days ahead (e.g. on a weekend, to see a weekday's
     # nudges, which reach reps only in their working hours).
     smarketing_local_days_ahead: int = Field(default=0, ge=0, le=366)
+    smarketing_local_hours_ahead: int = Field(default=0, ge=0, le=23)
     port: int = Field(default=3000, ge=1, le=65535)
     smarketing_timezone: str = "UTC"
     smarketing_digest_channel: str | None = None

@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -70,14 +70,25 @@ def _binary(name: str, debian_path: str) -> str:
 
 
 def _days_ahead() -> dict[str, str]:
-    """Nudges reach reps only in their working hours (Monday to Friday, 09:00–18:00 their time).
-    When no sample rep is at work right now (a weekend), the app under test is played on the
-    next Wednesday (SMARKETING_LOCAL_DAYS_AHEAD, its injected clock), when at every hour of the
-    day some rep is; its data is seeded at that time too, so everything it shows agrees."""
+    """Nudges reach reps only in their working hours (Monday to Friday, 09:00–18:00 their time),
+    and the sample's reps who leave leads overdue are in Asia and America. The app under test
+    is played at the first hour from now when Dev (Kolkata, the rep with most overdue leads) is
+    at work (SMARKETING_LOCAL_DAYS_AHEAD and _HOURS_AHEAD, its injected clock); its data is
+    seeded at that time too, so everything it shows agrees."""
     now = datetime.now(UTC)
-    if any(in_working_hours(now, ZoneInfo(rep.tz)) for rep in company.REP_PEOPLE):
-        return {}
-    return {"SMARKETING_LOCAL_DAYS_AHEAD": str((2 - now.weekday()) % 7 or 7)}
+    dev = next(rep for rep in company.REP_PEOPLE if rep.user_id == "U0DEV")
+    ahead = next(
+        hours
+        for hours in range(24 * 8)
+        if all(
+            in_working_hours(now + timedelta(hours=hours, minutes=minutes), ZoneInfo(dev.tz))
+            for minutes in (0, 30)  # and still while the tests run
+        )
+    )
+    return {
+        "SMARKETING_LOCAL_DAYS_AHEAD": str(ahead // 24),
+        "SMARKETING_LOCAL_HOURS_AHEAD": str(ahead % 24),
+    }
 
 
 @pytest.fixture(scope="module")
