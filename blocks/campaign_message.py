@@ -337,23 +337,24 @@ def catalogue_message(
         text = "*Campaigns*\nNone briefed yet: marketing briefs one with `/campaign new`."
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=clip(text, 3000)))]
     if unbriefed:
-        names = ", ".join(shown(name, 80) for name in unbriefed)
-        more = unbriefed_total - len(unbriefed)
         blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=clip(
-                            f"Leads name campaigns no brief has: {names}"
-                            + (f" and {more:,} more" if more > 0 else "")
-                            + ". Brief them with `/campaign new`.",
-                            3000,
-                        )
-                    )
-                ]
+            unknown_names_block(
+                "Leads name campaigns no brief has",
+                unbriefed,
+                total=unbriefed_total,
+                fix="Brief them with `/campaign new`.",
             )
         )
     return Message(text=f"{len(campaigns):,} campaigns", blocks=blocks)
+
+
+def unknown_names_block(heading: str, names: Sequence[str], *, total: int, fix: str) -> Block:
+    """`Leads name campaigns no brief has: A, B and 3 more. Brief them with …`: what the
+    catalogue (of campaigns, of personas) has yet to catch up with."""
+    listed = ", ".join(shown(name, 80) for name in names)
+    more = total - len(names)
+    text = f"{heading}: {listed}" + (f" and {more:,} more" if more > 0 else "") + f". {fix}"
+    return ContextBlock(elements=[MarkdownTextObject(text=clip(text, 3000))])
 
 
 class Drawing:

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from blocks.campaign_message import unknown_names_block
 from blocks.format import clip, format_amount, shown
 from blocks.message import Message
 from blocks.sla_message import format_percent
@@ -143,20 +144,12 @@ def catalogue_message(
         text = "*Personas*\nNone described yet: marketing shares one with `/persona new`."
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=clip(text, 3000)))]
     if unknown:
-        names = ", ".join(shown(name, 80) for name in unknown)
-        more = unknown_total - len(unknown)
         blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=clip(
-                            f"Leads name personas no card describes: {names}"
-                            + (f" and {more:,} more" if more > 0 else "")
-                            + ". Describe them with `/persona new`.",
-                            3000,
-                        )
-                    )
-                ]
+            unknown_names_block(
+                "Leads name personas no card describes",
+                unknown,
+                total=unknown_total,
+                fix="Describe them with `/persona new`.",
             )
         )
     return Message(text=f"{len(personas):,} personas", blocks=blocks)

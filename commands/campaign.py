@@ -11,9 +11,9 @@ import logging
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from blocks import campaign_message as views
-from blocks.message import Message, help_message, problem
-from blocks.settings_message import one_line
-from commands.parsing import quoted
+from blocks.message import Message, help_message
+from commands.forms import open_form
+from commands.parsing import not_found
 from services import campaigns
 from services.context import Services
 
@@ -48,16 +48,7 @@ async def answer(services: Services, text: str) -> Message:
     name = " ".join(words)
     card = await campaigns.card(services, name)
     if isinstance(card, campaigns.NotFound):
-        if card.did_you_mean:
-            meant = " or ".join(f"`{one}`" for one in card.did_you_mean)
-            return problem(
-                f"No campaign is called {quoted(name, limit=80)}: did you mean {meant}?",
-                example=f"/campaign {card.did_you_mean[0]}",
-            )
-        return problem(
-            f"No campaign is called {quoted(name, limit=80)}; `/campaign list` shows them all",
-            example=EXAMPLE,
-        )
+        return not_found("campaign", name, card.did_you_mean, listing=EXAMPLE)
     return views.card_message(
         card.brief, state=card.state, scorecard=card.scorecard, ready=card.ready
     )
@@ -68,13 +59,11 @@ def register(app: AsyncApp, services: Services) -> None:
     async def campaign_command(ack: AsyncAck, command: dict[str, str]) -> None:
         text = command.get("text", "")
         if [word.lower() for word in text.split()[:1]] == ["new"]:
-            if not await campaigns.may_brief(services, command.get("user_id", "")):
-                await ack(response_type="ephemeral", **one_line(NOT_ALLOWED).to_dict())
-                return
-            await services.client.views_open(
-                trigger_id=command["trigger_id"], view=views.brief_modal()
-            )
-            await ack()
+            refused = await open_form(services, command, views.brief_modal(), refusal=NOT_ALLOWED)
+            if refused is not None:
+                await ack(response_type="ephemeral", **refused.to_dict())
+            else:
+                await ack()
             return
         reply = await answer(services, text)
         await ack(response_type="ephemeral", **reply.to_dict())

@@ -117,3 +117,17 @@ def user_id_of(token: str) -> str:
     if match is None:
         raise ParseError(f"{quoted(token)} is not a Slack user: pick people from the @ menu")
     return match["id"]
+
+
+def not_found(kind: str, name: str, did_you_mean: list[str], *, listing: str) -> Message:
+    """`No campaign is called X: did you mean Y?` (or where to see them all)."""
+    if did_you_mean:
+        meant = " or ".join(f"`{one}`" for one in did_you_mean)
+        return problem(
+            f"No {kind} is called {quoted(name, limit=80)}: did you mean {meant}?",
+            example=f"/{kind} {did_you_mean[0]}",
+        )
+    return problem(
+        f"No {kind} is called {quoted(name, limit=80)}; `{listing}` shows them all",
+        example=listing,
+    )

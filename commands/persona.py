@@ -5,10 +5,10 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from blocks import persona_message as views
-from blocks.message import Message, help_message, problem
-from blocks.settings_message import one_line
-from commands.parsing import quoted
-from services import campaigns, personas
+from blocks.message import Message, help_message
+from commands.forms import open_form
+from commands.parsing import not_found
+from services import personas
 from services.context import Services
 
 COMMAND = "/persona"
@@ -39,16 +39,7 @@ async def answer(services: Services, text: str) -> Message:
     name = " ".join(words)
     card = await personas.card(services, name)
     if isinstance(card, personas.NotFound):
-        if card.did_you_mean:
-            meant = " or ".join(f"`{one}`" for one in card.did_you_mean)
-            return problem(
-                f"No persona is called {quoted(name, limit=80)}: did you mean {meant}?",
-                example=f"/persona {card.did_you_mean[0]}",
-            )
-        return problem(
-            f"No persona is called {quoted(name, limit=80)}; `/persona list` shows them all",
-            example=EXAMPLE,
-        )
+        return not_found("persona", name, card.did_you_mean, listing=EXAMPLE)
     return views.card_message(card.card, card.figures)
 
 
@@ -57,14 +48,11 @@ def register(app: AsyncApp, services: Services) -> None:
     async def persona_command(ack: AsyncAck, command: dict[str, str]) -> None:
         text = command.get("text", "")
         if [word.lower() for word in text.split()[:1]] == ["new"]:
-            # Who may describe personas is who may brief campaigns: marketing and admins.
-            if not await campaigns.may_brief(services, command.get("user_id", "")):
-                await ack(response_type="ephemeral", **one_line(NOT_ALLOWED).to_dict())
-                return
-            await services.client.views_open(
-                trigger_id=command["trigger_id"], view=views.persona_modal()
-            )
-            await ack()
+            refused = await open_form(services, command, views.persona_modal(), refusal=NOT_ALLOWED)
+            if refused is not None:
+                await ack(response_type="ephemeral", **refused.to_dict())
+            else:
+                await ack()
             return
         reply = await answer(services, text)
         await ack(response_type="ephemeral", **reply.to_dict())
