@@ -47,12 +47,22 @@ class MarketingPace:
         return max(self.expected - self.delivered, 0)
 
 
-def marketing_pace(*, delivered: int, committed: int, elapsed: Fraction) -> MarketingPace:
-    """On pace when delivered ≥ commitment × elapsed fraction of the month."""
+def marketing_pace(
+    *,
+    delivered: int,
+    committed: int | Fraction,
+    elapsed: Fraction,
+    tracked: Fraction = Fraction(1),
+) -> MarketingPace:
+    """On pace when delivered ≥ commitment × elapsed fraction of the period. A period partly
+    before tracking began (`tracked` of it seen) commits only that share, and `elapsed` counts
+    only the tracked time gone; both round up."""
     if not 0 <= elapsed <= 1:
         raise ValueError("the elapsed fraction of a month lies between 0 and 1")
     return MarketingPace(
-        delivered=delivered, committed=committed, expected=math.ceil(committed * elapsed)
+        delivered=delivered,
+        committed=math.ceil(committed * tracked),
+        expected=math.ceil(committed * elapsed),
     )
 
 

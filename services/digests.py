@@ -26,7 +26,7 @@ from domain import schedule
 from domain.digest import Cadence, Digest, PeriodFigures, RepActivity, build_digest
 from domain.pace_chart import PaceChart, pace_chart
 from domain.schedule import DigestSettings
-from domain.sla import GoalStanding, MarketingPace
+from domain.sla import GoalStanding, marketing_pace
 from services.context import Services
 from services.goal import goal
 from services.people import names_of
@@ -394,17 +394,10 @@ def _goal_standings(
     """Each goal's delivered in the digest's period against its share of the commitment."""
     standings = []
     for row in goals.all_goals(session):
-        share = row.per_month
-        if cadence is Cadence.WEEK:
-            share = math.ceil(Fraction(row.per_month * 12, 52))
+        share = Fraction(row.per_month * 12, 52) if cadence is Cadence.WEEK else row.per_month
         delivered = goals.delivered(session, row, start=this[0], end=this[1])
-        standings.append(
-            GoalStanding(
-                dimension=row.dimension,
-                name=row.name,
-                pace=MarketingPace(delivered=delivered, committed=share, expected=share),
-            )
-        )
+        pace = marketing_pace(delivered=delivered, committed=share, elapsed=Fraction(1))
+        standings.append(GoalStanding(dimension=row.dimension, name=row.name, pace=pace))
     return standings
 
 

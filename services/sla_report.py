@@ -4,7 +4,6 @@ kept (DESIGN §2 "Periods and history"); never a scan of the event log."""
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -16,12 +15,12 @@ from domain.grading import Grade
 from domain.pace import ReportPeriod, Unit, report_period
 from domain.sla import (
     GoalStanding,
-    MarketingPace,
     MarketingSide,
     PastState,
     SalesCounts,
     SalesSide,
     SlaReport,
+    marketing_pace,
     team_total,
 )
 from services.context import Services
@@ -94,28 +93,27 @@ def _marketing(session: Session, *, period: ReportPeriod) -> MarketingSide:
             GoalStanding(
                 dimension=goal.dimension,
                 name=goal.name,
-                pace=MarketingPace(
+                pace=marketing_pace(
                     delivered=goals.delivered(session, goal, start=span.start, end=span.end),
-                    committed=math.ceil(share * period.tracked_share),
-                    expected=math.ceil(share * period.elapsed),
+                    committed=share,
+                    elapsed=period.elapsed,
+                    tracked=period.tracked_share,
                 ),
             )
         )
+    pace = marketing_pace(
+        delivered=delivered, committed=whole, elapsed=period.elapsed, tracked=period.tracked_share
+    )
     claimed = sum(goal.pace.committed for goal in standings)
-    committed = math.ceil(whole * period.tracked_share)
     return MarketingSide(
         sla=commitment,
         reps=reps,
-        pace=MarketingPace(
-            delivered=delivered,
-            committed=committed,
-            expected=math.ceil(whole * period.elapsed),
-        ),
+        pace=pace,
         period=period,
         accepted=accepted,
         rejected=rejected,
         goals=standings,
-        unassigned=max(committed - claimed, 0),
+        unassigned=max(pace.committed - claimed, 0),
     )
 
 
