@@ -392,10 +392,12 @@ def _goal_standings(
     session: Session, this: tuple[datetime, datetime], *, cadence: Cadence
 ) -> list[GoalStanding]:
     """Each goal's delivered in the digest's period against its share of the commitment."""
+    rows = goals.all_goals(session)
     standings = []
-    for row in goals.all_goals(session):
+    for row, delivered in zip(
+        rows, goals.delivered_each(session, rows, start=this[0], end=this[1]), strict=True
+    ):
         share = Fraction(row.per_month * 12, 52) if cadence is Cadence.WEEK else row.per_month
-        delivered = goals.delivered(session, row, start=this[0], end=this[1])
         pace = marketing_pace(delivered=delivered, committed=share, elapsed=Fraction(1))
         standings.append(GoalStanding(dimension=row.dimension, name=row.name, pace=pace))
     return standings

@@ -86,21 +86,22 @@ def _marketing(session: Session, *, period: ReportPeriod) -> MarketingSide:
     delivered = queries.sales_ready_delivered(session, start=span.start, end=span.end)
     accepted, rejected = queries.acceptance(session, start=span.start, end=span.end)
     whole = _whole_commitment(commitment.committed(reps=reps), period)
-    standings = []
-    for goal in goals.all_goals(session):
-        share = _whole_commitment(goal.per_month, period)
-        standings.append(
-            GoalStanding(
-                dimension=goal.dimension,
-                name=goal.name,
-                pace=marketing_pace(
-                    delivered=goals.delivered(session, goal, start=span.start, end=span.end),
-                    committed=share,
-                    elapsed=period.elapsed,
-                    tracked=period.tracked_share,
-                ),
-            )
+    rows = goals.all_goals(session)
+    standings = [
+        GoalStanding(
+            dimension=goal.dimension,
+            name=goal.name,
+            pace=marketing_pace(
+                delivered=count,
+                committed=_whole_commitment(goal.per_month, period),
+                elapsed=period.elapsed,
+                tracked=period.tracked_share,
+            ),
         )
+        for goal, count in zip(
+            rows, goals.delivered_each(session, rows, start=span.start, end=span.end), strict=True
+        )
+    ]
     pace = marketing_pace(
         delivered=delivered, committed=whole, elapsed=period.elapsed, tracked=period.tracked_share
     )

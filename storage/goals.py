@@ -72,19 +72,37 @@ def known_name(session: Session, *, dimension: str, name: str) -> bool:
     return bool(briefs.names_for(session, key, _COLUMNS[dimension]))
 
 
-def delivered(session: Session, goal: Goal, *, start: datetime, end: datetime) -> int:
-    """Sales-ready leads (not duplicates) created in [start, end) that count for the goal."""
+def delivered_each(
+    session: Session, rows: list[Goal], *, start: datetime, end: datetime
+) -> list[int]:
+    """For each goal, the sales-ready leads (not duplicates) created in [start, end) that
+    count for it. The names leads carry are read once per dimension, not once per goal."""
+    spellings: dict[str, list[str]] = {
+        dimension: briefs.lead_names(session, column)
+        for dimension, column in _COLUMNS.items()
+        if any(row.dimension == dimension for row in rows)
+    }
+    return [_delivered(session, row, spellings, start=start, end=end) for row in rows]
+
+
+def _delivered(
+    session: Session,
+    goal: Goal,
+    spellings: dict[str, list[str]],
+    *,
+    start: datetime,
+    end: datetime,
+) -> int:
     if goal.dimension == "team":
         team = members.team_named(session, goal.key)
         if team is None or not team.member_ids:
             return 0
         matches: Any = col(Lead.owner_id).in_(team.member_ids)
     else:
-        column = _COLUMNS[goal.dimension]
-        names = briefs.names_for(session, goal.key, column)
+        names = [name for name in spellings[goal.dimension] if campaign_key(name) == goal.key]
         if not names:
             return 0
-        matches = col(column).in_(names)
+        matches = col(_COLUMNS[goal.dimension]).in_(names)
     count = session.exec(
         select(func.count())
         .select_from(Lead)
