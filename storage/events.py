@@ -9,8 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, delete, insert, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Row, Table, bindparam, case, delete, insert, update
 from sqlmodel import Session, col, select
 
 from domain.grading import WORKED_GRADES, Grade, LeadStatus, grade
@@ -19,6 +18,10 @@ from storage.models import Lead, LeadEvent
 
 # Parameters per IN (...) list: far below SQLite's and PostgreSQL's limits.
 CHUNK = 900
+# The tables as Core sees them: the write path sends plain executemany statements, without
+# the ORM's unit of work, identity map or session synchronisation.
+LOG: Table = LeadEvent.__table__  # type: ignore[attr-defined]
+PROJECTION: Table = Lead.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def store_events(
     by_lead: dict[str, list[NewEvent]] = defaultdict(list)
     for event in fresh:
         by_lead[event.lead_external_id].append(event)
-    rows = leads_by_external_id(session, list(by_lead))
+    rows = _projection_rows(session, list(by_lead))
     states: dict[str, LeadState] = {}
     replay: list[str] = []
     for external_id, lead_events in by_lead.items():
@@ -92,8 +95,8 @@ def store_events(
         facts.sort(key=lambda fact: fact.occurred_at)
         states[external_id] = fold(external_id, facts, rules)
 
-    session.execute(
-        insert(LeadEvent),
+    session.connection().execute(
+        insert(LOG),
         [
             {
                 "event_id": event.event_id,
@@ -113,10 +116,7 @@ def store_events(
     for external_id, lead_events in by_lead.items():
         if states.get(external_id, LeadState(external_id)).created_at is None:
             result.waiting.extend(event.event_id for event in lead_events)
-    emails = {row.email_normalized for row in rows.values() if row.email_normalized}
-    _write_states(session, states, rows, now)
-    emails |= {state.email_normalized for state in states.values() if state.email_normalized}
-    mark_duplicates(session, emails=emails)
+    mark_duplicates(session, emails=_write_states(session, states, rows, now))
     return result
 
 
@@ -136,6 +136,24 @@ def leads_by_external_id(session: Session, external_ids: list[str]) -> dict[str,
     rows: dict[str, Lead] = {}
     for chunk in _chunks(external_ids):
         for row in session.execute(select(Lead).where(col(Lead.external_id).in_(chunk))).scalars():
+            rows[row.external_id] = row
+    return rows
+
+
+def _projection_rows(session: Session, external_ids: list[str]) -> dict[str, Row[Any]]:
+    """As `leads_by_external_id`, as plain rows: the write path reads them, never changes them."""
+    rows: dict[str, Row[Any]] = {}
+    # Locked until the batch commits (PostgreSQL; SQLite has one writer at a time anyway), in
+    # one order, so two copies storing events of the same lead apply them one after the other
+    # rather than each overwriting the other's changes.
+    for chunk in _chunks(sorted(external_ids)):
+        query = (
+            PROJECTION.select()
+            .where(PROJECTION.c.external_id.in_(chunk))
+            .order_by(PROJECTION.c.external_id)
+            .with_for_update()
+        )
+        for row in session.connection().execute(query):
             rows[row.external_id] = row
     return rows
 
@@ -175,7 +193,7 @@ _STATE_COLUMNS = tuple(
 )
 
 
-def state_from_row(row: Lead) -> LeadState:
+def state_from_row(row: Lead | Row[Any]) -> LeadState:
     values = {name: getattr(row, name) for name in _STATE_COLUMNS}
     return LeadState(
         **values,
@@ -202,23 +220,50 @@ def row_values(state: LeadState, now: datetime) -> dict[str, Any]:
 
 
 def _write_states(
-    session: Session, states: dict[str, LeadState], rows: dict[str, Lead], now: datetime
-) -> None:
+    session: Session, states: dict[str, LeadState], rows: dict[str, Row[Any]], now: datetime
+) -> set[str]:
+    """Insert the new leads and update the others, each update setting only the columns that
+    changed (one executemany per set of columns: a touch rewrites five columns and the indexes
+    over them, not thirty). Returns the e-mails whose duplicate groups may have changed: those
+    of new leads, and the old and new e-mail of a lead whose e-mail or creation moved."""
     inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    regroup: set[str] = set()
     for external_id, state in states.items():
         if state.created_at is None:
             continue  # no `lead.created` yet: the events wait in the log
         values = row_values(state, now)
+        email = values["email_normalized"]
         row = rows.get(external_id)
         if row is None:
-            inserts.append(values)
-        else:
-            updates.append({"id": row.id, **values})
+            inserts.append({"duplicate_of": None, **values})
+            if email is not None:
+                regroup.add(email)
+            continue
+        if row.email_normalized != email or row.created_at != values["created_at"]:
+            regroup |= {e for e in (row.email_normalized, email) if e is not None}
+        elif row.duplicate_of is not None:
+            # Still a duplicate: never worked (what mark_duplicates keeps for its group).
+            values.update(next_touch_due=None, window_ends_at=None)
+        changed = {
+            name: value
+            for name, value in values.items()
+            if name != "updated_at" and getattr(row, name) != value
+        }
+        if changed:
+            changed["updated_at"] = now
+            updates[tuple(sorted(changed))].append({"row_id": row.id, **changed})
+    connection = session.connection()
     if inserts:
-        session.execute(insert(Lead), inserts)
-    if updates:
-        session.execute(update(Lead), updates)
+        connection.execute(insert(PROJECTION), inserts)
+    for names, batch in updates.items():
+        statement = (
+            update(PROJECTION)
+            .where(PROJECTION.c.id == bindparam("row_id"))
+            .values({name: bindparam(name) for name in names})
+        )
+        connection.execute(statement, batch)
+    return regroup
 
 
 def mark_duplicates(session: Session, *, emails: set[str] | None) -> None:
@@ -229,32 +274,30 @@ def mark_duplicates(session: Session, *, emails: set[str] | None) -> None:
     """
     if emails is not None and not emails:
         return
-    other = aliased(Lead)
+    lead, other = PROJECTION, PROJECTION.alias("other")
     original = (
-        select(other.external_id)
-        .where(other.email_normalized == Lead.email_normalized)
-        .order_by(col(other.created_at), col(other.external_id))
+        select(other.c.external_id)
+        .where(other.c.email_normalized == lead.c.email_normalized)
+        .order_by(other.c.created_at, other.c.external_id)
         .limit(1)
         .scalar_subquery()
     )
-    marked = case((original == Lead.external_id, None), else_=original)
+    marked = case((original == lead.c.external_id, None), else_=original)
     # A duplicate is never worked twice (DESIGN §2): no touch falls due on it and its window
     # counts no breach; its cadence start stays, so it is worked again if it stops being one.
     unworked = {"next_touch_due": None, "window_ends_at": None}
-    duplicate = col(Lead.duplicate_of).is_not(None)
+    duplicate = lead.c.duplicate_of.is_not(None)
+    connection = session.connection()
     if emails is None:
-        session.execute(
-            update(Lead).where(col(Lead.email_normalized).is_not(None)).values(duplicate_of=marked)
+        connection.execute(
+            update(lead).where(lead.c.email_normalized.is_not(None)).values(duplicate_of=marked)
         )
-        session.execute(update(Lead).where(duplicate).values(unworked))
+        connection.execute(update(lead).where(duplicate).values(unworked))
         return
     for chunk in _chunks(sorted(emails)):
-        session.execute(
-            update(Lead).where(col(Lead.email_normalized).in_(chunk)).values(duplicate_of=marked)
-        )
-        session.execute(
-            update(Lead).where(col(Lead.email_normalized).in_(chunk), duplicate).values(unworked)
-        )
+        group = lead.c.email_normalized.in_(chunk)
+        connection.execute(update(lead).where(group).values(duplicate_of=marked))
+        connection.execute(update(lead).where(group, duplicate).values(unworked))
 
 
 def rebuild_projection(session: Session, *, rules: Rules, now: datetime, batch: int = 2_000) -> int:
@@ -273,12 +316,12 @@ def rebuild_projection(session: Session, *, rules: Rules, now: datetime, batch: 
         state = fold(external_id, facts, rules)
         if state.created_at is None:
             continue
-        rows.append(row_values(state, now))
+        rows.append({"duplicate_of": None, **row_values(state, now)})
         if len(rows) >= batch:
-            session.execute(insert(Lead), rows)
+            session.connection().execute(insert(PROJECTION), rows)
             count, rows = count + len(rows), []
     if rows:
-        session.execute(insert(Lead), rows)
+        session.connection().execute(insert(PROJECTION), rows)
         count += len(rows)
     mark_duplicates(session, emails=None)
     return count
