@@ -104,6 +104,17 @@ def normalize_email(email: str | None) -> str | None:
     return cleaned or None
 
 
+def duplicates_in(group: Iterable[tuple[datetime, str]]) -> dict[str, str | None]:
+    """One e-mail's leads as (created at, external id): the earliest created is the original
+    (on a tie, the smaller id), and each other lead is its duplicate. Returns each lead's
+    original, None for the original itself (DESIGN §2)."""
+    members = sorted(group)
+    original = members[0][1]
+    return {
+        external_id: None if external_id == original else original for _, external_id in members
+    }
+
+
 def apply(state: LeadState, fact: LeadFact, rules: Rules) -> LeadState:
     """The state after one more event, with derived fields brought up to date."""
     return derive(_apply(state, fact, rules), rules)

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from domain.grading import LeadStatus
 from storage import postings
-from storage.events import leads_by_external_id
+from storage.events import ProjectedLead, leads_by_external_id
 from storage.models import Lead
 
 KIND = "duplicate"
@@ -23,7 +23,7 @@ def key(external_id: str, owner_id: str) -> str:
     return postings.person_lead_key(KIND, owner_id, external_id)
 
 
-def queue(session: Session, set_off_leads: Sequence[Lead], *, now: datetime) -> int:
+def queue(session: Session, set_off_leads: Sequence[ProjectedLead], *, now: datetime) -> int:
     """In the caller's transaction: a notice for each owned duplicate among these leads."""
     messages = [
         (key(lead.external_id, lead.owner_id), lead.owner_id)

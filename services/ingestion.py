@@ -137,13 +137,11 @@ def store(services: Services, new_events: Sequence[NewEvent]) -> StoreResult:
                 )
                 # In this transaction: never the event without what it sets off.
                 stored = _stored(new_events, result)
-                set_off = speed_to_lead.set_off(session, stored)
+                set_off = speed_to_lead.set_off(stored, result)
                 speed_to_lead.queue(session, set_off, now=services.clock.now())
                 duplicate_notices.queue(session, set_off, now=services.clock.now())
                 if services.settings.hubspot_on:
-                    hubspot_write_back.queue(
-                        session, _stored(new_events, result), now=services.clock.now()
-                    )
+                    hubspot_write_back.queue(session, stored, now=services.clock.now())
                 return result
         except IntegrityError:
             if attempt == 2:

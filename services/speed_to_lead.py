@@ -14,7 +14,7 @@ from sqlmodel import Session
 from domain.grading import Grade, LeadStatus
 from storage import events as storage_events
 from storage import postings
-from storage.events import NewEvent
+from storage.events import NewEvent, ProjectedLead, StoreResult
 from storage.models import Lead
 
 KIND = "speed"
@@ -25,7 +25,7 @@ def key(external_id: str, owner_id: str) -> str:
     return postings.person_lead_key(KIND, owner_id, external_id)
 
 
-def waiting_for_first_touch(lead: Lead, *, now: datetime) -> bool:
+def waiting_for_first_touch(lead: ProjectedLead, *, now: datetime) -> bool:
     """A sales-ready lead with an owner, no touch yet and its first touch not yet due: the one
     the owner must hear about now. Once the first touch is overdue, the nudge speaks for it
     (an old assignment loaded from a CRM's history is not news)."""
@@ -40,15 +40,15 @@ def waiting_for_first_touch(lead: Lead, *, now: datetime) -> bool:
     )
 
 
-def set_off(session: Session, events: Sequence[NewEvent]) -> list[Lead]:
+def set_off(stored: Sequence[NewEvent], result: StoreResult) -> list[ProjectedLead]:
     """The leads these events may have made newly sales-ready and owned (or newly owned
-    duplicates): only creations, updates and assignments can, so a batch of touches and
-    outcomes costs no read at all."""
-    named = sorted({event.lead_external_id for event in events if event.type in SETS_OFF})
-    return list(storage_events.leads_by_external_id(session, named).values())
+    duplicates), as the batch wrote them: only creations, updates and assignments can, and
+    the batch knows what it wrote, so this costs no read."""
+    named = sorted({event.lead_external_id for event in stored if event.type in SETS_OFF})
+    return [result.written[external_id] for external_id in named if external_id in result.written]
 
 
-def queue(session: Session, set_off_leads: Sequence[Lead], *, now: datetime) -> int:
+def queue(session: Session, set_off_leads: Sequence[ProjectedLead], *, now: datetime) -> int:
     """In the caller's transaction: a message for each lead the stored events made sales-ready
     and owned (an assignment, or a grade that rose while assigned). How many were queued."""
     messages = [

@@ -7,13 +7,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Row, Table, bindparam, case, delete, insert, update
+from sqlalchemy import Row, Table, bindparam, delete, insert, update
 from sqlmodel import Session, col, select
 
 from domain.grading import WORKED_GRADES, Grade, LeadStatus, grade
-from domain.lead_state import LeadFact, LeadState, Rules, apply, derive, fold
+from domain.lead_state import LeadFact, LeadState, Rules, apply, derive, duplicates_in, fold
 from storage.models import Lead, LeadEvent
 
 # Parameters per IN (...) list: far below SQLite's and PostgreSQL's limits.
@@ -41,12 +41,46 @@ class NewEvent:
         return LeadFact(type=self.type, occurred_at=self.occurred_at, data=self.payload)
 
 
+class ProjectedLead(Protocol):
+    """What the messages stored events set off look at: a projection row, or `Written`."""
+
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def owner_id(self) -> str | None: ...
+    @property
+    def grade(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def duplicate_of(self) -> str | None: ...
+    @property
+    def first_touch_at(self) -> datetime | None: ...
+    @property
+    def next_touch_due(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class Written:
+    """A lead as a batch left it in the projection, known without reading it back."""
+
+    external_id: str
+    owner_id: str | None
+    grade: str
+    status: str
+    duplicate_of: str | None
+    first_touch_at: datetime | None
+    next_touch_due: datetime | None
+
+
 @dataclass
 class StoreResult:
     stored: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     # Stored, but their lead has no `lead.created` yet: applied as soon as it arrives.
     waiting: list[str] = field(default_factory=list)
+    # The leads this batch wrote, by external id.
+    written: dict[str, Written] = field(default_factory=dict)
 
 
 def store_events(
@@ -116,7 +150,7 @@ def store_events(
     for external_id, lead_events in by_lead.items():
         if states.get(external_id, LeadState(external_id)).created_at is None:
             result.waiting.extend(event.event_id for event in lead_events)
-    mark_duplicates(session, emails=_write_states(session, states, rows, now))
+    result.written = _write_states(session, states, rows, now)
     return result
 
 
@@ -221,30 +255,36 @@ def row_values(state: LeadState, now: datetime) -> dict[str, Any]:
 
 def _write_states(
     session: Session, states: dict[str, LeadState], rows: dict[str, Row[Any]], now: datetime
-) -> set[str]:
+) -> dict[str, Written]:
     """Insert the new leads and update the others, each update setting only the columns that
     changed (one executemany per set of columns: a touch rewrites five columns and the indexes
-    over them, not thirty). Returns the e-mails whose duplicate groups may have changed: those
-    of new leads, and the old and new e-mail of a lead whose e-mail or creation moved."""
-    inserts: list[dict[str, Any]] = []
-    updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    regroup: set[str] = set()
+    over them, not thirty). Duplicates are settled before anything is written, so a new lead
+    goes in already marked; only a lead outside the batch whose standing changed is updated."""
+    values_of: dict[str, dict[str, Any]] = {}
+    regroup: set[str] = set()  # e-mails whose groups may have changed
     for external_id, state in states.items():
         if state.created_at is None:
             continue  # no `lead.created` yet: the events wait in the log
         values = row_values(state, now)
-        email = values["email_normalized"]
-        row = rows.get(external_id)
+        values_of[external_id] = values
+        email, row = values["email_normalized"], rows.get(external_id)
         if row is None:
-            inserts.append({"duplicate_of": None, **values})
+            values["duplicate_of"] = None
             if email is not None:
                 regroup.add(email)
-            continue
-        if row.email_normalized != email or row.created_at != values["created_at"]:
+        elif row.email_normalized != email or row.created_at != values["created_at"]:
             regroup |= {e for e in (row.email_normalized, email) if e is not None}
         elif row.duplicate_of is not None:
-            # Still a duplicate: never worked (what mark_duplicates keeps for its group).
-            values.update(next_touch_due=None, window_ends_at=None)
+            values.update(UNWORKED)  # still a duplicate: never worked
+    connection = session.connection()
+    others = _settle_duplicates(connection, values_of, regroup)
+    inserts: list[dict[str, Any]] = []
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for external_id, values in values_of.items():
+        row = rows.get(external_id)
+        if row is None:
+            inserts.append(values)
+            continue
         changed = {
             name: value
             for name, value in values.items()
@@ -253,51 +293,121 @@ def _write_states(
         if changed:
             changed["updated_at"] = now
             updates[tuple(sorted(changed))].append({"row_id": row.id, **changed})
-    connection = session.connection()
+    for update_row in others:
+        updates[tuple(sorted(set(update_row) - {"row_id"}))].append(update_row)
     if inserts:
         connection.execute(insert(PROJECTION), inserts)
     for names, batch in updates.items():
-        statement = (
-            update(PROJECTION)
-            .where(PROJECTION.c.id == bindparam("row_id"))
-            .values({name: bindparam(name) for name in names})
+        connection.execute(_update_by_id(names), batch)
+    return {
+        external_id: Written(
+            external_id=external_id,
+            owner_id=values["owner_id"],
+            grade=values["grade"],
+            status=values["status"],
+            duplicate_of=(
+                values["duplicate_of"]
+                if "duplicate_of" in values
+                else rows[external_id].duplicate_of
+            ),
+            first_touch_at=values["first_touch_at"],
+            next_touch_due=values["next_touch_due"],
         )
-        connection.execute(statement, batch)
-    return regroup
+        for external_id, values in values_of.items()
+    }
 
 
-def mark_duplicates(session: Session, *, emails: set[str] | None) -> None:
-    """Within each e-mail, the earliest-created lead is the original; the rest are its duplicates.
+# A duplicate is never worked twice (DESIGN §2): no touch falls due on it and its window counts
+# no breach; its cadence start stays, so it is worked again if it stops being one.
+UNWORKED = {"next_touch_due": None, "window_ends_at": None}
 
-    `emails=None` re-marks every lead (the rebuild); otherwise only the groups named, so a
-    batch costs what it touches, not the size of the table.
-    """
-    if emails is not None and not emails:
-        return
-    lead, other = PROJECTION, PROJECTION.alias("other")
-    original = (
-        select(other.c.external_id)
-        .where(other.c.email_normalized == lead.c.email_normalized)
-        .order_by(other.c.created_at, other.c.external_id)
-        .limit(1)
-        .scalar_subquery()
+
+def _update_by_id(names: Sequence[str]) -> Any:
+    return (
+        update(PROJECTION)
+        .where(PROJECTION.c.id == bindparam("row_id"))
+        .values({name: bindparam(name) for name in names})
     )
-    marked = case((original == lead.c.external_id, None), else_=original)
-    # A duplicate is never worked twice (DESIGN §2): no touch falls due on it and its window
-    # counts no breach; its cadence start stays, so it is worked again if it stops being one.
-    unworked = {"next_touch_due": None, "window_ends_at": None}
-    duplicate = lead.c.duplicate_of.is_not(None)
-    connection = session.connection()
-    if emails is None:
-        connection.execute(
-            update(lead).where(lead.c.email_normalized.is_not(None)).values(duplicate_of=marked)
-        )
-        connection.execute(update(lead).where(duplicate).values(unworked))
-        return
+
+
+def _settle_duplicates(
+    connection: Any, values_of: dict[str, dict[str, Any]], emails: set[str]
+) -> list[dict[str, Any]]:
+    """Mark the batch's leads in these e-mail groups as originals or duplicates (in their
+    values, about to be written), reading the groups' other leads through the e-mail index;
+    returns the updates for those other leads whose standing changed."""
+    if not emails:
+        return []
+    groups: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    others: dict[str, tuple[int, str | None]] = {}
+    table = PROJECTION.c
     for chunk in _chunks(sorted(emails)):
-        group = lead.c.email_normalized.in_(chunk)
-        connection.execute(update(lead).where(group).values(duplicate_of=marked))
-        connection.execute(update(lead).where(group, duplicate).values(unworked))
+        query = PROJECTION.select().with_only_columns(
+            table.id,
+            table.external_id,
+            table.email_normalized,
+            table.created_at,
+            table.duplicate_of,
+        )
+        query = query.where(table.email_normalized.in_(chunk))
+        for row_id, external_id, email, created_at, duplicate_of in connection.execute(query):
+            if external_id not in values_of:  # the batch's own leads count as they will be
+                others[external_id] = (row_id, duplicate_of)
+                groups[email].append((created_at, external_id))
+    for external_id, values in values_of.items():
+        if values["email_normalized"] in emails:
+            groups[values["email_normalized"]].append((values["created_at"], external_id))
+    updates: list[dict[str, Any]] = []
+    for group in groups.values():
+        for external_id, original in duplicates_in(group).items():
+            if external_id in values_of:
+                values_of[external_id]["duplicate_of"] = original
+                if original is not None:
+                    values_of[external_id].update(UNWORKED)
+                continue
+            row_id, was = others[external_id]
+            if was != original:
+                change = {"duplicate_of": original} | (UNWORKED if original is not None else {})
+                updates.append({"row_id": row_id, **change})
+    return updates
+
+
+def mark_duplicates(session: Session) -> None:
+    """Every e-mail group marked again (the rebuild): each lead's original, or None, by the
+    rule the live projection applies (`duplicates_in`), and duplicates never worked."""
+    table = PROJECTION.c
+    query = (
+        select(table.id, table.email_normalized, table.created_at, table.external_id)
+        .where(table.email_normalized.is_not(None))
+        .order_by(table.email_normalized)
+    )
+    ids: dict[str, int] = {}
+    group: list[tuple[datetime, str]] = []
+    current: str | None = None
+    updates: list[dict[str, Any]] = []
+
+    def settle() -> None:
+        if len(group) > 1:
+            for external_id, original in duplicates_in(group).items():
+                if original is not None:
+                    updates.append(
+                        {"row_id": ids[external_id], "duplicate_of": original, **UNWORKED}
+                    )
+
+    connection = session.connection()
+    for row_id, email, created_at, external_id in connection.execute(
+        query.execution_options(yield_per=5_000)
+    ):
+        if email != current:
+            settle()
+            current, group, ids = email, [], {}
+        group.append((created_at, external_id))
+        ids[external_id] = row_id
+    settle()
+    for start in range(0, len(updates), 2_000):
+        connection.execute(
+            _update_by_id(("duplicate_of", *UNWORKED)), updates[start : start + 2_000]
+        )
 
 
 def rebuild_projection(session: Session, *, rules: Rules, now: datetime, batch: int = 2_000) -> int:
@@ -323,7 +433,7 @@ def rebuild_projection(session: Session, *, rules: Rules, now: datetime, batch: 
     if rows:
         session.connection().execute(insert(PROJECTION), rows)
         count += len(rows)
-    mark_duplicates(session, emails=None)
+    mark_duplicates(session)
     return count
 
 

@@ -188,21 +188,20 @@ def queue_many(
     session: Session, messages: Sequence[tuple[str, str]], *, kind: str, now: datetime
 ) -> int:
     """Postings to send later, unclaimed, one per (key, channel); a key that exists (sent,
-    pending or failed, or queued by a concurrent batch) is left as it is. One statement, in
-    the caller's transaction: a CRM's batch of 500 assignments queues 500 messages at the cost
-    of one. How many were queued."""
+    pending or failed, or queued by a concurrent batch) is left as it is. One executemany of
+    one cached statement, in the caller's transaction: a CRM's batch of 500 assignments
+    queues 500 messages at the cost of one. How many were queued."""
     if not messages:
         return 0
     rows = [
         {"key": key, "kind": kind, "channel": channel, "created_at": now, "status": PENDING}
         for key, channel in dict(messages).items()
     ]
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    result = session.execute(
-        insert(Posting).values(rows).on_conflict_do_nothing(index_elements=["key"])
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    connection = session.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    table = Posting.__table__  # type: ignore[attr-defined]
+    result = connection.execute(insert(table).on_conflict_do_nothing(index_elements=["key"]), rows)
+    return max(result.rowcount, 0)
 
 
 def by_key(session: Session, key: str) -> Posting | None:

@@ -33,7 +33,8 @@ SOURCES, CAMPAIGNS = ["webinar", "ads", "referral", "seo"], [f"camp-{n}" for n i
 
 
 def history(seed: int, leads: int) -> list[dict[str, Any]]:
-    """A realistic mess: re-assignments, touches, updates, closures, shared e-mails."""
+    """A realistic mess: re-assignments, touches, updates, closures, shared e-mails that
+    change."""
     rng = random.Random(seed)
     events: list[dict[str, Any]] = []
     for n in range(leads):
@@ -62,8 +63,12 @@ def history(seed: int, leads: int) -> list[dict[str, Any]]:
                 events.append(assigned(lead_id, moment, slack_user_id=rng.choice(REPS)))
             elif kind < 0.7:
                 events.append(touched(lead_id, moment, channel=rng.choice(["call", "email"])))
-            elif kind < 0.8:
+            elif kind < 0.76:
                 events.append(updated(lead_id, moment, fit=rng.randrange(101)))
+            elif kind < 0.8:
+                # A new e-mail (or none): the lead leaves one duplicate group for another.
+                moved = rng.choice([None, f"person{rng.randrange(leads * 9 // 10)}@example.com"])
+                events.append(updated(lead_id, moment, email=moved))
             elif kind < 0.85:
                 events.append(accepted(lead_id, moment))
             elif kind < 0.9:
