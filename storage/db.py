@@ -48,10 +48,17 @@ def create_engine_for(database_url: str, *, pooled: bool = True) -> Engine:
     )
 
 
+WAL_CHECKPOINT_PAGES = 10_000  # of 4 KiB
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Checkpoint (copy the WAL back into the database and sync it) every ~40 MiB of WAL rather
+    # than SQLite's 4 MiB: a batch of events rewrites pages of every projection index, so at
+    # 4 MiB nearly each batch paid for a checkpoint and a sync; now one in ten or so does.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA cache_size=-32768")  # 32 MiB per connection
