@@ -130,6 +130,18 @@ def store_events(
         facts.sort(key=lambda fact: fact.occurred_at)
         states[external_id] = fold(external_id, facts, rules)
 
+    _append(session, fresh, now)
+    result.stored = [event.event_id for event in fresh]
+
+    for external_id, lead_events in by_lead.items():
+        if states.get(external_id, LeadState(external_id)).created_at is None:
+            result.waiting.extend(event.event_id for event in lead_events)
+    result.written = _write_states(session, states, rows, now)
+    return result
+
+
+def _append(session: Session, events: Sequence[NewEvent], now: datetime) -> None:
+    """The events, at the end of the log: one executemany."""
     session.connection().execute(
         insert(LOG),
         [
@@ -143,16 +155,9 @@ def store_events(
                 "actor_id": event.actor_id,
                 "payload": event.payload,
             }
-            for event in fresh
+            for event in events
         ],
     )
-    result.stored = [event.event_id for event in fresh]
-
-    for external_id, lead_events in by_lead.items():
-        if states.get(external_id, LeadState(external_id)).created_at is None:
-            result.waiting.extend(event.event_id for event in lead_events)
-    result.written = _write_states(session, states, rows, now)
-    return result
 
 
 def _known_event_ids(session: Session, event_ids: list[str]) -> set[str]:
