@@ -8,6 +8,8 @@ and target are added, the commands are timed against the same process with the S
 as Slack (part 3), and the jobs are run (part 4). At 100% only: the raw insert baseline (part 1)
 and the CSV import (part 2). The served app runs without its scheduler, so no job interferes.
 Part `hubspot` (issue 14): the HubSpot connector's webhooks and backfill (bench/hubspot.py).
+Issue 18: part `burst`, the Monday-09:00 burst against the 100% workspace (bench/burst.py), and
+part `tiers`, a nudge run within Slack's rate-limit tiers (bench/tiers.py).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bench import hubspot, ingestion, jobs, latency, leads_import
+from bench import burst, hubspot, ingestion, jobs, latency, leads_import, tiers
 from bench.report import Results, SizeRun, judge, show, write_json
 from bench.server import Served, migrate, served_app
 from bench.stores import Stores, normalise, shown, sqlite_path, version
@@ -57,6 +59,8 @@ class Part(StrEnum):
     jobs = "jobs"
     growth = "growth"
     hubspot = "hubspot"
+    burst = "burst"
+    tiers = "tiers"
 
 
 def _folder() -> Path:
@@ -131,6 +135,11 @@ class Suite:
                     run.app_memory_mib = app.memory_mib()
             elif served is not None:
                 run.app_memory_mib = served.memory_mib()
+            if Part.burst in self.parts and label == "100%":
+                # The workspace's reps each open App Home and type a command, within a minute.
+                reps = [rep_id(n) for n in range(scale.reps)]
+                console.print(f"  {label}: Monday burst, {len(reps)} App Home opens and commands …")
+                run.burst = burst.measure(database_url, self.slack, reps, reps, str(self.folder))
             if Part.jobs in self.parts:
                 console.print(f"  {label}: weekly digest …")
                 channel = f"CDIGEST{self.stores.run_id.upper()}"
@@ -287,7 +296,8 @@ def main(
         list[str] | None,
         typer.Option(
             help="Parts to run (repeat or comma-separate): ingest, csv, latency, jobs, growth "
-            "(growth: latency and jobs at 10% too), hubspot. Default: all.",
+            "(growth: latency and jobs at 10% too), hubspot, burst (the Monday burst on the "
+            "100% workspace), tiers (a nudge run within Slack's tiers). Default: all.",
         ),
     ] = None,
     json_path: Annotated[
@@ -302,6 +312,12 @@ def main(
     hubspot_contacts: Annotated[
         int, typer.Option(help="Part hubspot: contacts the backfill reads.", min=0)
     ] = hubspot.CONTACTS,
+    tier_reps: Annotated[
+        int, typer.Option(help="Part tiers: reps the nudge run sends a DM each.", min=1)
+    ] = 2_000,
+    tier_speed: Annotated[
+        float, typer.Option(help="Part tiers: how many times Slack's minute is shrunk.", min=1)
+    ] = 10.0,
 ) -> None:
     """Measure ingestion, CSV import, command latency and the scheduled jobs against issue 7's
     targets; print a table and write the figures as JSON."""
@@ -328,7 +344,7 @@ def main(
     try:
         with SlackEmulator(bot_token=BOT_TOKEN) as slack:
             suite = Suite(stores, slack, parts, runs, end)
-            if parts & {Part.ingest, Part.latency, Part.jobs}:
+            if parts & {Part.ingest, Part.latency, Part.jobs, Part.burst}:
                 for label, size_scale in sizes:
                     results.sizes.append(suite.size(label, size_scale))
             if Part.ingest in parts:
@@ -336,8 +352,12 @@ def main(
                 http = results.size("100%")
                 if http is not None and http.ingest is not None:
                     results.ingest_share_of_raw = http.ingest.median / results.raw_insert.median
+                    results.ingest_wall_share_of_raw = http.ingest.wall / results.raw_insert.wall
             if Part.csv in parts:
                 results.csv_import = suite.csv_import(full)
+        if Part.tiers in parts:
+            console.print(f"  nudge run to {tier_reps:,} reps within Slack's tiers …")
+            results.tiers = tiers.run(reps=tier_reps, speed=tier_speed)
         if Part.hubspot in parts:
             console.print("  HubSpot connector …")
             results.hubspot = hubspot.run(

@@ -54,7 +54,8 @@ class TierRun:
     floor_seconds: float  # the tiers' floor for the calls needed, at the bench's speed
     calls: dict[str, int]
     refused: int  # answered 429
-    dms_each: set[int]  # how many DMs the reps got: {1} when none is lost or doubled
+    dms_each: list[int]  # how many DMs the reps got, each count once: [1] when none is lost
+    # or doubled
 
     @property
     def ratio(self) -> float:
@@ -107,7 +108,7 @@ def run(*, reps: int, speed: float) -> TierRun:
         db.dispose()
     slack.stop()
     assert outcome.planned == reps, outcome.describe()
-    dms = {len(slack.messages_in(f"D{rep}")) for rep in rep_ids}
+    dms = sorted({len(slack.messages_in(f"D{rep}")) for rep in rep_ids})
     return TierRun(
         reps=reps,
         speed=speed,
@@ -129,8 +130,7 @@ def show(figures: TierRun) -> None:
         f"{figures.floor_seconds * real / 60:.1f} min."
     )
     console.print(
-        f"Calls: {figures.calls}; answered 429: {figures.refused}; "
-        f"DMs a rep: {sorted(figures.dms_each)}"
+        f"Calls: {figures.calls}; answered 429: {figures.refused}; DMs a rep: {figures.dms_each}"
     )
 
 
