@@ -33,7 +33,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bench import burst, hubspot, ingestion, jobs, latency, leads_import, tiers
 from bench.report import Results, SizeRun, judge, show, write_json
-from bench.server import Served, migrate, served_app
+from bench.server import BOT_TOKEN, Served, app_env, migrate, served_app
 from bench.stores import Stores, normalise, shown, sqlite_path, version
 from bench.workspace import (
     Scale,
@@ -48,7 +48,6 @@ from tests.slack.emulator import SlackEmulator
 
 console = Console(highlight=False)
 cli = typer.Typer(add_completion=False)
-BOT_TOKEN = latency.BOT_TOKEN
 SMALL_SHARE = 0.1
 
 
@@ -70,15 +69,7 @@ def _folder() -> Path:
 
 
 def _app_env(database_url: str, slack: SlackEmulator) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": latency.SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "SMARKETING_INGEST_TOKEN": ingestion.INGEST_TOKEN,
-        "SMARKETING_SCHEDULER": "off",
-        "SMARKETING_TIMEZONE": "UTC",
-    }
+    return app_env(database_url, slack.api_url, smarketing_ingest_token=ingestion.INGEST_TOKEN)
 
 
 def _people_in_slack(slack: SlackEmulator, scale: Scale) -> None:

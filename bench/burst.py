@@ -31,8 +31,8 @@ import httpx
 import typer
 from rich.console import Console
 
-from bench.latency import BOT_TOKEN, SIGNING_SECRET, percentile
-from bench.server import served_app
+from bench.latency import percentile
+from bench.server import BOT_TOKEN, SIGNING_SECRET, app_env, served_app
 from bot.settings import load_settings
 from bot.slack_client import create_client
 from local_workspace.company import store
@@ -170,25 +170,13 @@ def burst(
     ]
 
 
-def app_env(database_url: str, slack: SlackEmulator) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "SMARKETING_SCHEDULER": "off",
-        "SMARKETING_TIMEZONE": "UTC",
-        "SLACK_RETRY_WAIT_SCALE": "0",
-    }
-
-
 def measure(
     database_url: str, slack: SlackEmulator, homes: list[str], commanders: list[str], folder: str
 ) -> list[Figures]:
     """The burst against a stored workspace: one web process on SQLite, two on PostgreSQL."""
     copies = 2 if database_url.startswith("postgresql") else 1
     with ExitStack() as stack:
-        env = app_env(database_url, slack)
+        env = app_env(database_url, slack.api_url, slack_retry_wait_scale="0")
         served = [stack.enter_context(served_app(env, cwd=folder)) for _ in range(copies)]
         return burst([one.url for one in served], slack, homes, commanders)
 

@@ -57,8 +57,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import col, func, select
 
-from bench.latency import BOT_TOKEN, SIGNING_SECRET, percentile
-from bench.server import served_app
+from bench.latency import percentile
+from bench.server import BOT_TOKEN, app_env, served_app
 from bench.stores import Stores, normalise, shown, sqlite_path, version
 from bot.settings import Settings, load_settings
 from bot.slack_client import create_client
@@ -222,17 +222,13 @@ def _seed(crm: HubSpotEmulator, count: int, owner_ids: list[str], *, end: dateti
 
 
 def _app_env(database_url: str, slack: SlackEmulator, crm: HubSpotEmulator) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "SMARKETING_SCHEDULER": "off",
-        "SMARKETING_TIMEZONE": "UTC",
-        "HUBSPOT_ACCESS_TOKEN": TOKEN,
-        "HUBSPOT_CLIENT_SECRET": SECRET,
-        "HUBSPOT_API_URL": crm.api_url,
-    }
+    return app_env(
+        database_url,
+        slack.api_url,
+        hubspot_access_token=TOKEN,
+        hubspot_client_secret=SECRET,
+        hubspot_api_url=crm.api_url,
+    )
 
 
 def _settings(database_url: str, slack: SlackEmulator, crm: HubSpotEmulator) -> Settings:

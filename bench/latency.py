@@ -19,7 +19,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from bench.server import Served, app_in_process
+from bench.server import BOT_TOKEN, SIGNING_SECRET, Served, app_in_process
 from bench.sql import Recorder, Statement, one_line, replay
 from bot.settings import load_settings
 from storage.db import Database
@@ -27,8 +27,6 @@ from storage.models import Lead
 from tests.slack.emulator import SlackEmulator
 from tests.slack.signing import event_body, json_headers, slack_headers, slash_command_body
 
-SIGNING_SECRET = "bench-signing-secret"
-BOT_TOKEN = "xoxb-bench"
 HOME = "app_home_opened"
 REPLAYS = 20
 

@@ -166,7 +166,8 @@ def judge(results: Results) -> None:
                 )
             )
         for found in full.burst:
-            where = "two web processes" if results.machine["database"] == "postgresql" else "one"
+            postgres = results.machine["database"] == "postgresql"
+            where = "two web processes" if postgres else "one web process"
             targets.append(
                 Target(
                     f"Monday burst ({where}): {found.kind}",

@@ -19,6 +19,23 @@ from bot.settings import Settings
 from storage.db import Database
 from tests.app_server import free_port, wait_until_healthy
 
+SIGNING_SECRET = "bench-signing-secret"
+BOT_TOKEN = "xoxb-bench"
+
+
+def app_env(database_url: str, slack_api_url: str, **extra: str) -> dict[str, str]:
+    """The settings of an app under measure: the bench's Slack credentials and emulator, no
+    scheduler (so no job interferes), UTC; plus `extra` (upper-cased names)."""
+    return {
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_api_url,
+        "SMARKETING_SCHEDULER": "off",
+        "SMARKETING_TIMEZONE": "UTC",
+        **{name.upper(): value for name, value in extra.items()},
+    }
+
 
 @dataclass(frozen=True)
 class Served:
