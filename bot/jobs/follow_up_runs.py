@@ -86,8 +86,11 @@ class FollowUpRun:
     planned: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
     unreachable: dict[str, str] = field(default_factory=dict)  # person → Slack's reason
-    texts: list[str] = field(default_factory=list)  # --dry-run: the messages, as text
-    drafts: list[tuple[str, Message]] = field(default_factory=list)  # --dry-run: to whom, what
+    # --dry-run: the messages as text, and to whom what. Left out of repr(): asyncio.run, in
+    # the main thread, formats its finished task (with this result) when it puts the Ctrl-C
+    # handler back, and a thousand Block Kit messages took seconds to format.
+    texts: list[str] = field(default_factory=list, repr=False)
+    drafts: list[tuple[str, Message]] = field(default_factory=list, repr=False)
 
     def count(self, status: Status) -> int:
         return sum(outcome.status is status for outcome in self.outcomes)
