@@ -52,8 +52,8 @@ console = Console(highlight=False)
 STEPS: tuple[tuple[Any, str, str], ...] = (
     (events_api, "parse_events", "parse and validate (pydantic)"),
     (service, "store", "store: one transaction"),
-    (service, "store_events", "  store_events"),
     (workspace, "rules", "  the rules in force (SLA, threshold)"),
+    (service, "store_events", "  store_events"),
     (storage_events, "_known_event_ids", "    known event ids"),
     (storage_events, "_projection_rows", "    read the leads' rows"),
     (storage_events, "_facts_by_lead", "    read earlier history (re-folds)"),
