@@ -286,8 +286,11 @@ def _write_states(
                 regroup.add(email)
         elif row.email_normalized != email or row.created_at != values["created_at"]:
             regroup |= {e for e in (row.email_normalized, email) if e is not None}
-        elif row.duplicate_of is not None:
-            values.update(UNWORKED)  # still a duplicate: never worked
+    for external_id, values in values_of.items():
+        row = rows.get(external_id)
+        email = values["email_normalized"]
+        if row is not None and row.duplicate_of and email is not None and email not in regroup:
+            values.update(UNWORKED)  # still a duplicate (its group unchanged): never worked
     connection = session.connection()
     others = _settle_duplicates(connection, values_of, regroup)
     inserts: list[dict[str, Any]] = []
