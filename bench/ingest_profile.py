@@ -2,7 +2,7 @@
 the app's own ingestion (`bot.events_api.parse_events`, then `services.ingestion.ingest`, the
 code behind POST /api/events, without HTTP) into a fresh database, BATCH at a time, with a
 timer on each step and on every SQL statement (SQLAlchemy's cursor-execute events), against
-the raw executemany of the same rows (bench/ingestion.py).
+the raw executemany of a generated workspace with as many events (bench/ingestion.py).
 
 Figures are microseconds per event, summed over the run. Steps nest: `store` holds
 `store_events`, which holds the reading, folding and writing below it; the SQL rows count the
@@ -165,7 +165,7 @@ def show(stored: int, seconds: float, timers: Timers, raw_wall: float) -> None:
     per = 1e6 / stored
     table = Table(
         title=f"{stored:,} events in batches of {BATCH}: {seconds / stored * 1e6:.1f} µs an "
-        f"event ({stored / seconds:,.0f} events/s) in process; the raw executemany of the same "
+        f"event ({stored / seconds:,.0f} events/s) in process; the raw executemany of as many "
         f"rows: {1e6 / raw_wall:.1f} µs an event ({raw_wall:,.0f} events/s)",
         title_justify="left",
     )
