@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from datetime import datetime
 from enum import StrEnum
@@ -82,7 +83,18 @@ def run(
     from bot.app import create_app
 
     _log_to_stderr()
-    uvicorn.run(create_app(settings, db=database), host=host, port=port or settings.port)
+    app = create_app(settings, db=database)
+    _freeze_start_up()
+    uvicorn.run(app, host=host, port=port or settings.port)
+
+
+def _freeze_start_up() -> None:
+    """What start-up built (modules, the app, the Slack client) lives as long as the process,
+    so it is moved out of the cyclic collector's reach. Otherwise each full collection walks it
+    all again: 90 ms each, twelve of them while 100k events came in (a tenth of that time, and a
+    command arriving meanwhile waits as long); 6 ms each once frozen."""
+    gc.collect()
+    gc.freeze()
 
 
 @cli.command()
