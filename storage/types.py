@@ -41,8 +41,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         def sqlite_text(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None:
+            offset = value.utcoffset()
+            if offset is None:
                 raise ValueError("naive datetime given to a UTC column; attach a time zone")
+            if not offset:  # already UTC (nearly always): drop the "+00:00"
+                return value.isoformat(" ", "microseconds")[:-6]
             return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
         return sqlite_text
