@@ -62,22 +62,13 @@ def _no_nul(value: str) -> str:
 
 def _iso_text(value: Any) -> Any:
     """ISO 8601 text only: a bare number would be read as a Unix time, which the API never
-    promised and a sender rarely means."""
-    if not isinstance(value, str) and not isinstance(value, datetime):
-        raise ValueError("must be ISO 8601 text with a time zone, e.g. 2026-11-02T10:00:00Z")
-    if isinstance(value, str) and _NUMBER.match(value):
-        raise ValueError("must be ISO 8601 text with a time zone, e.g. 2026-11-02T10:00:00Z")
-    return value
-
-
-def _in_range(value: datetime) -> datetime:
-    try:
-        utc = value.astimezone(UTC)
-    except OverflowError:
-        utc = None
-    if utc is None or not EARLIEST <= utc <= LATEST:
-        raise ValueError("must be between 2000-01-01 and 2100-12-31 (UTC)")
-    return value
+    promised and a sender rarely means. (A time has a colon; a number never has.)"""
+    if isinstance(value, str):
+        if ":" in value or not _NUMBER.match(value):
+            return value
+    elif isinstance(value, datetime):
+        return value
+    raise ValueError("must be ISO 8601 text with a time zone, e.g. 2026-11-02T10:00:00Z")
 
 
 NoNul = AfterValidator(_no_nul)
@@ -89,7 +80,9 @@ Reason = Annotated[
 Note = Annotated[str, StringConstraints(max_length=1000), NoNul]
 Score = Annotated[Annotated[int, Field(ge=0, le=100)] | None, BeforeValidator(_score)]
 Email = Annotated[Annotated[str, Field(max_length=320), NoNul] | None, BeforeValidator(_email)]
-Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_range)]
+# The range is checked by pydantic-core, offsets taken into account, where a Python validator
+# per event cost a fiftieth of ingestion's time.
+Moment = Annotated[AwareDatetime, Field(ge=EARLIEST, le=LATEST), BeforeValidator(_iso_text)]
 
 
 class _Strict(BaseModel):
