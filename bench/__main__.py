@@ -100,6 +100,7 @@ class Suite:
     ) -> None:
         self.stores, self.slack, self.parts, self.runs, self.end = stores, slack, parts, runs, end
         self.folder = _folder()
+        self.raw_insert: ingestion.Rate | None = None
 
     def size(self, label: str, scale: Scale) -> SizeRun:
         started = time.perf_counter()
@@ -155,12 +156,27 @@ class Suite:
         if Part.ingest in self.parts:
             database_url = self.stores.fresh(role)
             self._forget_done(role)
+            # At full scale the raw baseline runs interleaved, batch by batch (bench.ingestion).
+            raw_url = self.stores.fresh("raw") if run.label == "100%" else None
+            raw = ingestion.RawLog(raw_url) if raw_url is not None else None
+            what = "over HTTP" + (", and raw, batch by batch" if raw is not None else "")
             with served_app(_app_env(database_url, self.slack), cwd=str(self.folder)) as app:
-                with _counting(f"  {run.label}: ingesting over HTTP", scale.events) as bar:
+                with _counting(f"  {run.label}: ingesting {what}", scale.events) as bar:
                     task = bar.add_task("", total=scale.events)
-                    run.ingest = ingestion.over_http(
-                        app, scale, end=self.end, progress=lambda n: bar.update(task, completed=n)
-                    )
+                    try:
+                        run.ingest = ingestion.over_http(
+                            app,
+                            scale,
+                            end=self.end,
+                            progress=lambda n: bar.update(task, completed=n),
+                            raw=raw,
+                        )
+                    finally:
+                        if raw is not None and raw_url is not None:
+                            raw.close()
+                            self.stores.drop(raw_url)
+                if raw is not None:
+                    self.raw_insert = raw.rate()
                 run.workspace = f"ingested over HTTP in {run.ingest.seconds:.0f} s"
                 self._mark_done(role)
                 yield database_url, app
@@ -205,20 +221,6 @@ class Suite:
         marker = self._done_marker(role)
         if marker is not None:
             marker.unlink(missing_ok=True)
-
-    def raw_insert(self, scale: Scale) -> ingestion.Rate:
-        database_url = self.stores.fresh("raw")
-        try:
-            with _counting("  raw executemany insert", scale.events) as bar:
-                task = bar.add_task("", total=scale.events)
-                return ingestion.raw_insert(
-                    database_url,
-                    scale,
-                    end=self.end,
-                    progress=lambda n: bar.update(task, completed=n),
-                )
-        finally:
-            self.stores.drop(database_url)
 
     def csv_import(self, scale: Scale) -> leads_import.Imported:
         self.slack.reset()
@@ -339,9 +341,9 @@ def main(
                 for label, size_scale in sizes:
                     results.sizes.append(suite.size(label, size_scale))
             if Part.ingest in parts:
-                results.raw_insert = suite.raw_insert(full)
+                results.raw_insert = suite.raw_insert
                 http = results.size("100%")
-                if http is not None and http.ingest is not None:
+                if http is not None and http.ingest is not None and results.raw_insert:
                     results.ingest_share_of_raw = http.ingest.median / results.raw_insert.median
                     results.ingest_wall_share_of_raw = http.ingest.wall / results.raw_insert.wall
             if Part.csv in parts:
