@@ -30,7 +30,7 @@ from sqlalchemy import insert
 from bench.server import Served
 from bench.workspace import Scale, lead_events
 from bot.events_api import parse_events
-from services.lead_events import LeadAssigned, event_payload
+from services.lead_events import LeadAssigned, event_payloads
 from storage.db import Database
 from storage.models import LeadEvent
 
@@ -140,8 +140,7 @@ def log_rows(batch: list[dict[str, Any]], *, received_at: datetime) -> list[dict
     if problems:
         raise RuntimeError(f"generated events refused: {problems[:3]}")
     rows = []
-    for event in parsed:
-        payload = event_payload(event)
+    for event, payload in zip(parsed, event_payloads(parsed), strict=True):
         if isinstance(event, LeadAssigned):
             payload["owner_id"] = event.owner.slack_user_id
             payload["owner_email"] = None

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from domain.lead_state import normalize_email
 from services import duplicate_notices, hubspot_write_back, speed_to_lead
 from services.context import Services
-from services.lead_events import LeadAssigned, LeadEventIn, UnmatchedOwner, event_payload
+from services.lead_events import LeadAssigned, LeadEventIn, UnmatchedOwner, event_payloads
 from storage import members, workspace
 from storage.events import NewEvent, StoreResult, store_events
 
@@ -93,8 +93,7 @@ async def ingest(
     owners = await resolve_owners(services, emails) if emails else {}
     unmatched: list[UnmatchedOwner] = []
     new_events: list[NewEvent] = []
-    for index, event in enumerate(events):
-        payload = event_payload(event)
+    for index, (event, payload) in enumerate(zip(events, event_payloads(events), strict=True)):
         if isinstance(event, LeadAssigned):
             email = normalize_email(event.owner.email)
             owner_id = event.owner.slack_user_id or (owners.get(email) if email else None)

@@ -6,6 +6,7 @@ The same models validate CSV rows, so a lead is judged by one set of rules howev
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -195,15 +196,24 @@ class EventBatch(_Strict):
 EVENT = TypeAdapter[LeadEventIn](LeadEventIn)
 
 
-def event_payload(event: LeadEventIn) -> dict[str, Any]:
-    """What the log keeps of an event: its body as sent, less what has a column of its own.
+EVENTS = TypeAdapter[list[LeadEventIn]](list[LeadEventIn])
+OWN_COLUMNS = {"id", "type", "occurred_at"}
+
+
+def event_payloads(events: Sequence[LeadEventIn]) -> list[dict[str, Any]]:
+    """What the log keeps of each event: its body as sent, less what has a column of its own.
 
     `lead.updated` keeps only the fields the sender set, so an absent field is left alone.
+    The batch is dumped in one call into pydantic-core (a call per event was a twentieth of
+    ingestion's time).
     """
-    body = event.model_dump(mode="json", exclude_unset=isinstance(event, LeadUpdated))
-    for key in ("id", "type", "occurred_at"):
-        body.pop(key, None)
-    return body
+    bodies: list[dict[str, Any]] = EVENTS.dump_python(
+        list(events), mode="json", exclude={"__all__": OWN_COLUMNS}
+    )
+    for index, event in enumerate(events):
+        if event.type == "lead.updated":
+            bodies[index] = event.model_dump(mode="json", exclude=OWN_COLUMNS, exclude_unset=True)
+    return bodies
 
 
 class IngestProblem(BaseModel):
