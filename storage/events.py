@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -92,6 +93,30 @@ def store_events(
     The caller's transaction makes it all-or-nothing. A repeated `event_id` (in the log or
     earlier in the same batch) is a duplicate and changes nothing.
     """
+    with _lookups_by_index(session):
+        return _store_events(session, events=events, rules=rules, now=now)
+
+
+@contextmanager
+def _lookups_by_index(session: Session) -> Iterator[None]:
+    """On PostgreSQL, no sequential scans while storing: every read here looks up at most a
+    batch's worth of keys (event ids, leads, e-mails) through an index. Left to itself the
+    planner reads the whole log instead while it is young or its statistics are stale (with
+    100k events, 19 ms a lookup where the index takes 0.6), twice a batch."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    yield
+    # Not in a `finally`: after an error the transaction is rolled back, which undoes the
+    # SET LOCAL, and a statement sent now would hide the error behind "transaction aborted".
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = on")
+
+
+def _store_events(
+    session: Session, *, events: Sequence[NewEvent], rules: Rules, now: datetime
+) -> StoreResult:
     result = StoreResult()
     known = _known_event_ids(session, [event.event_id for event in events])
     fresh: list[NewEvent] = []
