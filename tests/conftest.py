@@ -129,8 +129,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 class PostgresPool:
     """Migrated PostgreSQL databases for one test process, each used by one test at a time:
-    made from the template once, then emptied (every table but Alembic's truncated, sequences
-    restarted) between tests, which costs a fraction of creating one each time. A database a
+    made from the template once, then emptied (every row of every table but Alembic's deleted,
+    sequences restarted) between tests, which costs a fraction of creating one each time.
+    DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE gives each of the 21 tables
+    and their indexes new files, 60 ms a test against 4. A database a
     test dropped (the health check's "database gone") is simply not given back."""
 
     def __init__(self, template: str) -> None:
@@ -139,7 +141,16 @@ class PostgresPool:
         self.template = template
         self.free: list[str] = []
         self.made: list[str] = []
-        self.tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+        # Children before parents, then every sequence back to its start, in one round trip.
+        self.emptying = "; ".join(
+            [f'DELETE FROM "{table.name}"' for table in reversed(SQLModel.metadata.sorted_tables)]
+            + [
+                "DO $$DECLARE s record; BEGIN FOR s IN SELECT sequencename FROM pg_sequences "
+                "WHERE schemaname = 'public' LOOP "
+                "EXECUTE 'ALTER SEQUENCE ' || quote_ident(s.sequencename) || ' RESTART'; "
+                "END LOOP; END$$"
+            ]
+        )
 
     def url(self, name: str) -> str:
         return self.admin_url.set(database=name).render_as_string(hide_password=False)
@@ -164,7 +175,7 @@ class PostgresPool:
                         "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                     )
                 )
-                connection.execute(text(f"TRUNCATE {self.tables} RESTART IDENTITY CASCADE"))
+                connection.exec_driver_sql(self.emptying)
         except OperationalError:
             return  # the test dropped it, or made it unusable: the next test gets a new one
         finally:
