@@ -33,8 +33,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         """On SQLite, the text SQLAlchemy's own DATETIME would write ("2026-11-02
         10:00:00.000000"), made by `isoformat` in C rather than by %-formatting each field in
         Python: every stored event binds two times and every projection write several, and
-        this was a twentieth of ingestion's time. The text is the same (a test compares them),
-        so existing files and their ordering are unchanged."""
+        binding them was a tenth of ingestion's time on SQLite (sampled with py-spy), about 1 µs
+        a time saved. The text is the same (a test compares them), so existing files and their
+        ordering are unchanged."""
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
