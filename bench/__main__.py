@@ -157,8 +157,8 @@ class Suite:
             database_url = self.stores.fresh(role)
             self._forget_done(role)
             # At full scale the raw baseline runs interleaved, batch by batch (bench.ingestion).
-            raw_url = self.stores.fresh("raw") if run.label == "100%" else None
-            raw = ingestion.RawLog(raw_url) if raw_url is not None else None
+            raw_url = self.stores.fresh("raw") if run.label == "100%" else ""
+            raw = ingestion.RawLog(raw_url) if raw_url else None
             what = "over HTTP" + (", and raw, batch by batch" if raw is not None else "")
             with served_app(_app_env(database_url, self.slack), cwd=str(self.folder)) as app:
                 with _counting(f"  {run.label}: ingesting {what}", scale.events) as bar:
@@ -172,7 +172,7 @@ class Suite:
                             raw=raw,
                         )
                     finally:
-                        if raw is not None and raw_url is not None:
+                        if raw is not None:
                             raw.close()
                             self.stores.drop(raw_url)
                 if raw is not None:
@@ -343,7 +343,7 @@ def main(
             if Part.ingest in parts:
                 results.raw_insert = suite.raw_insert
                 http = results.size("100%")
-                if http is not None and http.ingest is not None and results.raw_insert:
+                if http is not None and http.ingest is not None and results.raw_insert is not None:
                     results.ingest_share_of_raw = http.ingest.median / results.raw_insert.median
                     results.ingest_wall_share_of_raw = http.ingest.wall / results.raw_insert.wall
             if Part.csv in parts:

@@ -10,6 +10,8 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+NAIVE = "naive datetime given to a UTC column; attach a time zone"
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Refuses naive datetimes on the way in; always returns UTC-aware ones.
@@ -25,7 +27,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column; attach a time zone")
+            raise ValueError(NAIVE)
         value = value.astimezone(UTC)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
@@ -44,7 +46,7 @@ class UTCDateTime(TypeDecorator[datetime]):
                 return None
             offset = value.utcoffset()
             if offset is None:
-                raise ValueError("naive datetime given to a UTC column; attach a time zone")
+                raise ValueError(NAIVE)
             if not offset:  # already UTC (nearly always): drop the "+00:00"
                 return value.isoformat(" ", "microseconds")[:-6]
             return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
