@@ -127,7 +127,7 @@ def store(services: Services, new_events: Sequence[NewEvent]) -> StoreResult:
     and the repeat is then seen as a duplicate."""
     for attempt in (1, 2):
         try:
-            with services.db.session() as session:
+            with services.db.session(write_lock=True) as session:
                 result = store_events(
                     session,
                     events=new_events,

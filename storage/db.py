@@ -75,9 +75,19 @@ class Database:
         self._probe = create_engine_for(database_url, pooled=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session whose work commits on success and rolls back on any error."""
+    def session(self, *, write_lock: bool = False) -> Iterator[Session]:
+        """A session whose work commits on success and rolls back on any error.
+
+        `write_lock`: for work that reads rows and then writes over them (storing events reads
+        each lead's row, then writes its next state). On SQLite the transaction begins with
+        `BEGIN IMMEDIATE`, so the store's one write lock is held before the first read: the
+        driver would otherwise begin only at the first write, and a batch stored meanwhile by
+        another thread or process would be overwritten by a state computed without it. On
+        PostgreSQL the work's own row locks (`SELECT … FOR UPDATE`) do this.
+        """
         with Session(self.engine, expire_on_commit=False) as session:
+            if write_lock and self.engine.dialect.name == "sqlite":
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             try:
                 yield session
                 session.commit()

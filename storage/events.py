@@ -214,9 +214,10 @@ def leads_by_external_id(session: Session, external_ids: list[str]) -> dict[str,
 def _projection_rows(session: Session, external_ids: list[str]) -> dict[str, Row[Any]]:
     """As `leads_by_external_id`, as plain rows: the write path reads them, never changes them."""
     rows: dict[str, Row[Any]] = {}
-    # Locked until the batch commits (PostgreSQL; SQLite has one writer at a time anyway), in
-    # one order, so two copies storing events of the same lead apply them one after the other
-    # rather than each overwriting the other's changes.
+    # Locked until the batch commits, in one order, so two copies storing events of the same
+    # lead apply them one after the other rather than each overwriting the other's changes.
+    # (PostgreSQL; on SQLite the caller's session holds the one write lock from its start:
+    # `Database.session(write_lock=True)`.)
     for chunk in _chunks(sorted(external_ids)):
         query = (
             PROJECTION.select()
