@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
@@ -16,6 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+logger = logging.getLogger("smarketing.store")
 
 
 def create_engine_for(database_url: str, *, pooled: bool = True) -> Engine:
@@ -48,22 +52,78 @@ def create_engine_for(database_url: str, *, pooled: bool = True) -> Engine:
     )
 
 
-WAL_CHECKPOINT_PAGES = 10_000  # of 4 KiB
+WAL_CHECKPOINT_PAGES = 40_000  # of 4 KiB
+# How long the checkpointer lets commits gather before it copies them into the database.
+CHECKPOINT_PAUSE_SECONDS = 0.2
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # Checkpoint (copy the WAL back into the database and sync it) every ~40 MiB of WAL rather
-    # than SQLite's 4 MiB: a batch of events rewrites pages of every projection index, so at
-    # 4 MiB nearly each batch paid for a checkpoint and a sync; now one in ten or so does.
+    # Checkpoints (copying the WAL back into the database and syncing it) are the
+    # `Checkpointer`'s work, off the request. A commit checkpoints itself only if the WAL
+    # has outgrown ~160 MiB anyway (the thread could not keep up, or a long read held it
+    # back); once the WAL starts over, its file is cut back to 64 MiB.
     cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+    cursor.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA cache_size=-32768")  # 32 MiB per connection
     cursor.execute("PRAGMA mmap_size=268435456")  # reads through the OS page cache, shared
     cursor.close()
+
+
+class Checkpointer:
+    """SQLite: the WAL copied back into the database by a thread of its own, a moment after
+    commits, instead of inside whichever commit crosses the WAL's threshold.
+
+    At full scale a batch of events dirties pages all over the projection's indexes, and the
+    commit that checkpointed copied tens of MiB and synced the file while its request
+    waited. Here that runs beside the requests; SQLite lets readers and the writer carry on
+    during a PASSIVE checkpoint. Started by the first commit, stopped by `stop`.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine  # unpooled: a connection of its own for each checkpoint
+        self._lock = threading.Lock()
+        self._wrote = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def committed(self, *_: Any) -> None:
+        self._wrote.set()
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None and not self._stopping.is_set():
+                    self._thread = threading.Thread(
+                        target=self._run, name="sqlite-checkpoints", daemon=True
+                    )
+                    self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread (it finishes a checkpoint under way); the next commit starts it."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            if thread is None:
+                return
+            self._stopping.set()
+            self._wrote.set()
+            thread.join()
+            self._stopping.clear()
+            self._wrote.clear()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wrote.wait()
+            if self._stopping.wait(CHECKPOINT_PAUSE_SECONDS):
+                return
+            self._wrote.clear()
+            try:
+                with self._engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
+            except OperationalError as error:  # locked or gone: a commit's own check stays
+                logger.warning("WAL checkpoint failed: %s", error.orig)
 
 
 class Database:
@@ -73,6 +133,10 @@ class Database:
         self.url = database_url
         self.engine = create_engine_for(database_url)
         self._probe = create_engine_for(database_url, pooled=False)
+        self._checkpoints: Checkpointer | None = None
+        if self.engine.dialect.name == "sqlite":
+            self._checkpoints = Checkpointer(self._probe)
+            event.listen(self.engine, "commit", self._checkpoints.committed)
 
     @contextmanager
     def session(self, *, write_lock: bool = False) -> Iterator[Session]:
@@ -108,6 +172,8 @@ class Database:
         upgrade(self.engine)
 
     def dispose(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.stop()
         self.engine.dispose()
         self._probe.dispose()
 
