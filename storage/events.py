@@ -8,10 +8,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import Row, String, Table, any_, bindparam, delete, insert, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, col, select
 
 from domain.grading import WORKED_GRADES, Grade, LeadStatus, grade
@@ -24,6 +26,38 @@ CHUNK = 900
 # the ORM's unit of work, identity map or session synchronisation.
 LOG: Table = LeadEvent.__table__  # type: ignore[attr-defined]
 PROJECTION: Table = Lead.__table__  # type: ignore[attr-defined]
+
+# The write path's reads, built once: each takes its keys as one expanding parameter (`ids`),
+# so a batch does not build a statement with hundreds of literals and a cache key over them.
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_KNOWN_IDS = select(LOG.c.event_id).where(LOG.c.event_id.in_(_IDS))
+# PostgreSQL: one array parameter. It plans `= ANY($1)` at once, where an IN list of 500
+# parameters costs it more to parse and plan than to look the ids up.
+_KNOWN_IDS_ARRAY = select(LOG.c.event_id).where(
+    LOG.c.event_id == any_(bindparam("ids", type_=ARRAY(String)))
+)
+_PROJECTION_ROWS = (
+    PROJECTION.select()
+    .where(PROJECTION.c.external_id.in_(_IDS))
+    .order_by(PROJECTION.c.external_id)
+    .with_for_update()
+)
+_HISTORY = (
+    select(LOG.c.lead_external_id, LOG.c.type, LOG.c.occurred_at, LOG.c.payload)
+    .where(LOG.c.lead_external_id.in_(_IDS))
+    .order_by(LOG.c.lead_external_id, LOG.c.occurred_at, LOG.c.id)
+)
+_EMAIL_GROUPS = (
+    PROJECTION.select()
+    .with_only_columns(
+        PROJECTION.c.id,
+        PROJECTION.c.external_id,
+        PROJECTION.c.email_normalized,
+        PROJECTION.c.created_at,
+        PROJECTION.c.duplicate_of,
+    )
+    .where(PROJECTION.c.email_normalized.in_(_IDS))
+)
 
 
 @dataclass(frozen=True)
@@ -188,17 +222,10 @@ def _append(session: Session, events: Sequence[NewEvent], now: datetime) -> None
 def _known_event_ids(session: Session, event_ids: list[str]) -> set[str]:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        # One array parameter: PostgreSQL plans `= ANY($1)` at once, where an IN list of 500
-        # parameters costs it more to parse and plan than to look the ids up.
-        ids = bindparam("ids", sorted(set(event_ids)), type_=ARRAY(String))
-        return set(
-            connection.execute(select(LOG.c.event_id).where(LOG.c.event_id == any_(ids))).scalars()
-        )
+        return set(connection.execute(_KNOWN_IDS_ARRAY, {"ids": sorted(set(event_ids))}).scalars())
     known: set[str] = set()
     for chunk in _chunks(sorted(set(event_ids))):
-        known.update(
-            connection.execute(select(LOG.c.event_id).where(LOG.c.event_id.in_(chunk))).scalars()
-        )
+        known.update(connection.execute(_KNOWN_IDS, {"ids": chunk}).scalars())
     return known
 
 
@@ -219,13 +246,7 @@ def _projection_rows(session: Session, external_ids: list[str]) -> dict[str, Row
     # (PostgreSQL; on SQLite the caller's session holds the one write lock from its start:
     # `Database.session(write_lock=True)`.)
     for chunk in _chunks(sorted(external_ids)):
-        query = (
-            PROJECTION.select()
-            .where(PROJECTION.c.external_id.in_(chunk))
-            .order_by(PROJECTION.c.external_id)
-            .with_for_update()
-        )
-        for row in session.connection().execute(query):
+        for row in session.connection().execute(_PROJECTION_ROWS, {"ids": chunk}):
             rows[row.external_id] = row
     return rows
 
@@ -235,16 +256,7 @@ def _facts_by_lead(
 ) -> Iterator[tuple[str, list[LeadFact]]]:
     """Each lead's whole history, in the order it happened (ties in the order received)."""
     for chunk in _chunks(external_ids):
-        query = (
-            select(
-                LeadEvent.lead_external_id, LeadEvent.type, LeadEvent.occurred_at, LeadEvent.payload
-            )
-            .where(col(LeadEvent.lead_external_id).in_(chunk))
-            .order_by(
-                col(LeadEvent.lead_external_id), col(LeadEvent.occurred_at), col(LeadEvent.id)
-            )
-        )
-        yield from _group_facts(session.execute(query))
+        yield from _group_facts(session.connection().execute(_HISTORY, {"ids": chunk}))
 
 
 def _group_facts(rows: Iterable[Any]) -> Iterator[tuple[str, list[LeadFact]]]:
@@ -363,7 +375,9 @@ def _write_states(
 UNWORKED = {"next_touch_due": None, "window_ends_at": None}
 
 
-def _update_by_id(names: Sequence[str]) -> Any:
+@lru_cache(maxsize=256)
+def _update_by_id(names: tuple[str, ...]) -> Any:
+    """The update of these columns by row id, built once for each set of columns."""
     return (
         update(PROJECTION)
         .where(PROJECTION.c.id == bindparam("row_id"))
@@ -381,17 +395,9 @@ def _settle_duplicates(
         return []
     groups: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     others: dict[str, tuple[int, str | None]] = {}
-    table = PROJECTION.c
     for chunk in _chunks(sorted(emails)):
-        query = PROJECTION.select().with_only_columns(
-            table.id,
-            table.external_id,
-            table.email_normalized,
-            table.created_at,
-            table.duplicate_of,
-        )
-        query = query.where(table.email_normalized.in_(chunk))
-        for row_id, external_id, email, created_at, duplicate_of in connection.execute(query):
+        rows = connection.execute(_EMAIL_GROUPS, {"ids": chunk})
+        for row_id, external_id, email, created_at, duplicate_of in rows:
             if external_id not in values_of:  # the batch's own leads count as they will be
                 others[external_id] = (row_id, duplicate_of)
                 groups[email].append((created_at, external_id))
