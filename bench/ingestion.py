@@ -74,8 +74,8 @@ class RawLog:
     """The baseline's own database: each batch's log rows, one Core `executemany` and one
     transaction a batch, timed."""
 
-    def __init__(self, database_url: str) -> None:
-        self.db = Database(database_url)
+    def __init__(self, database_url: str, *, background_checkpoints: bool = True) -> None:
+        self.db = Database(database_url, background_checkpoints=background_checkpoints)
         self.db.upgrade()
         self.table = LeadEvent.__table__  # type: ignore[attr-defined]
         self.rates: list[float] = []

@@ -129,12 +129,14 @@ class Checkpointer:
 class Database:
     """The store: one engine, short sessions. Every function in storage/ takes a session."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, background_checkpoints: bool = True) -> None:
+        """`background_checkpoints=False` leaves SQLite's WAL to the commits' own checkpoints
+        (what `bench.wal_pages` needs to count the pages each commit writes)."""
         self.url = database_url
         self.engine = create_engine_for(database_url)
         self._probe = create_engine_for(database_url, pooled=False)
         self._checkpoints: Checkpointer | None = None
-        if self.engine.dialect.name == "sqlite":
+        if self.engine.dialect.name == "sqlite" and background_checkpoints:
             self._checkpoints = Checkpointer(self._probe)
             event.listen(self.engine, "commit", self._checkpoints.committed)
 
