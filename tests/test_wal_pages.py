@@ -10,7 +10,7 @@ from pathlib import Path
 from bench.wal_pages import pages_per_batch
 from storage.models import Lead
 
-EVENTS = 5_000  # ten batches
+EVENTS = 4_000  # eight batches
 
 
 def test_the_projection_and_its_indexes_are_what_the_app_writes_beyond_the_raw_insert(

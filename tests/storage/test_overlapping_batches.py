@@ -19,7 +19,7 @@ from tests.events import assigned, created, post_events, touched
 START = datetime(2026, 9, 1, 9, tzinfo=UTC)
 # How long the first batch is held between reading the lead and writing it: long enough for
 # the second batch to be stored meanwhile, if nothing stops it.
-HOLD_SECONDS = 1.5
+HOLD_SECONDS = 0.75
 
 
 def test_a_touch_stored_while_another_is_being_stored_is_not_lost(
