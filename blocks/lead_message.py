@@ -120,7 +120,7 @@ def touch_logged(
     """`duplicate`: the lead the touch was logged on, a duplicate of `lead`, where it counts."""
     label = lead_label(lead)
     if duplicate is not None:
-        label += f", which {shown(duplicate, 80)} duplicates,"
+        label += f", which {shown(duplicate, 80)} duplicates"
     if lead.touches > sla.touches:
         return done(
             f"Touch {lead.touches} logged on {label}; the SLA's {sla.touches} were already in."

@@ -341,7 +341,7 @@ def test_a_touch_logged_on_a_duplicate_counts_on_the_original(
 
     text = lead_says(app, "touch D-1 call left a voicemail", user_id=OTHER)
 
-    assert "Touch 1 of 6 logged on *O-1* (Person O-1), which D-1 duplicates," in text
+    assert "Touch 1 of 6 logged on *O-1* (Person O-1), which D-1 duplicates. Next touch" in text
     assert (lead_row(app, "O-1").touches, lead_row(app, "D-1").touches) == (1, 0)
     with app.db.session() as session:
         [event] = session.exec(select(LeadEvent).where(LeadEvent.type == "lead.touched")).all()
