@@ -57,7 +57,7 @@ def open_leads_of(
     running; counted only when more exist than are shown. Leads that need an outcome are
     `needs_outcome_of`'s.
 
-    Each status is read on its own along ix_lead_owner_status_next_due, which then yields the
+    Each status is read on its own along ix_lead_status_owner, which then yields the
     leads in due order, so at most `limit` of each are read whatever the rep owns: `status IN`
     would make the database sort all of them first (the rep with 47k leads: 28 ms).
     """
@@ -141,8 +141,8 @@ def due_leads_of(
     session: Session, *, owner_id: str, now: datetime, limit: int
 ) -> tuple[list[Lead], int]:
     """A rep's leads in work whose next touch is not yet due, soonest first, and how many there
-    are: the rep's slice of ix_lead_owner_status_next_due after `now`, counted only when more
-    exist than are shown."""
+    are: the rep's slices of ix_lead_status_owner (one per status) after `now`, counted
+    only when more exist than are shown."""
     worked = (
         col(Lead.owner_id) == owner_id,
         col(Lead.status).in_(WORKED_STATUSES),

@@ -47,15 +47,6 @@ class Lead(SQLModel, table=True):
 
     __tablename__ = "lead"
     __table_args__ = (
-        # /lead mine, /sla-status and App Home: a rep's leads in work, read from the index alone.
-        Index(
-            "ix_lead_owner_status_next_due",
-            "owner_id",
-            "status",
-            "next_touch_due",
-            "window_ends_at",
-            "grade",
-        ),
         # A rep's leads that need an outcome: windows ended, per status.
         Index(
             "ix_lead_owner_status_window", "owner_id", "status", "window_ends_at", "next_touch_due"
@@ -75,7 +66,8 @@ class Lead(SQLModel, table=True):
         # The trailing-year and period aggregates read these indexes alone, never the rows.
         Index("ix_lead_status_closed", "status", "closed_at", "won_amount"),
         Index("ix_lead_created_duplicate", "created_at", "duplicate_of"),
-        # Covers `sales_counts` (per rep: in window, overdue) over every lead in work.
+        # Covers `sales_counts` (per rep: in window, overdue) over every lead in work, and
+        # /lead mine, /sla-status and App Home: a rep's leads in work per status, in due order.
         Index(
             "ix_lead_status_owner",
             "status",
@@ -106,7 +98,7 @@ class Lead(SQLModel, table=True):
     interest: int | None = None
     grade: str = Field(default=Grade.UNGRADED.value, max_length=16)
     missing: str = Field(default="", max_length=64)  # comma-separated: fit, interest, email
-    incomplete: bool = Field(default=True, index=True)
+    incomplete: bool = True
     status: str = Field(default=LeadStatus.OPEN.value, max_length=16)
     owner_id: str | None = Field(default=None, max_length=64)
     owner_email: str | None = Field(default=None, max_length=320)  # given but not matched
@@ -118,7 +110,7 @@ class Lead(SQLModel, table=True):
     sla_met_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     next_touch_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
     window_ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    duplicate_of: str | None = Field(default=None, max_length=255, index=True)
+    duplicate_of: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(sa_type=UTCDateTime)
     accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -282,8 +282,9 @@ def tracked_from(session: Session, *, tz: tzinfo) -> datetime | None:
 def leads_created(session: Session, *, start: datetime, end: datetime) -> int:
     """Leads created in [start, end) that are not duplicates of an earlier lead."""
     # All leads less those with a `duplicate_of`, rather than WHERE duplicate_of IS NULL:
-    # given that condition, a planner without statistics walks ix_lead_duplicate_of, which
-    # holds every original lead ever, instead of the period's slice of ix_lead_created_at.
+    # given that condition, a planner without statistics walked ix_lead_duplicate_of (dropped
+    # since, migration 0015), which held every original lead ever, instead of the period's
+    # slice by creation time.
     count = session.execute(
         select(func.count() - func.count(col(Lead.duplicate_of))).where(
             _within(Lead.created_at, start, end)
