@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401
 from storage.db import Database
+from tests.storage.catalogue import index_definitions
 
 # Neither SQLAlchemy nor Alembic reflects expression indexes on SQLite, so the comparison skips
 # the two that `/lead NAME` reads (ix_lead_name_lower, ix_lead_company_lower), saying so;
@@ -50,21 +51,11 @@ def test_the_event_id_is_unique_and_the_projection_is_indexed_for_commands(db: D
 
 
 def test_the_lead_search_indexes_exist(db: Database) -> None:
-    with db.engine.connect() as connection:
-        if db.engine.dialect.name == "sqlite":
-            rows = connection.exec_driver_sql(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'lead'"
-            )
-        else:
-            rows = connection.exec_driver_sql(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'lead'"
-            )
-        # PostgreSQL writes `lower((name)::text)`: compare without its casts and brackets.
-        found = {
-            name: definition.lower().replace("::text", "").replace("(", "").replace(")", "")
-            for name, definition in rows
-            if definition
-        }
+    # PostgreSQL writes `lower((name)::text)`: compare without its casts and brackets.
+    found = {
+        name: definition.lower().replace("::text", "").replace("(", "").replace(")", "")
+        for name, definition in index_definitions(db, "lead").items()
+    }
 
     assert "lowername" in found["ix_lead_name_lower"]  # lower(name), whatever the dialect
     assert "lowercompany" in found["ix_lead_company_lower"]
