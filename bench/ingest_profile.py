@@ -9,7 +9,8 @@ Figures are microseconds per event, summed over the run. Steps nest: `store` hol
 database's own time for each kind of statement; "commit and the rest" is what `store` spent
 outside the steps named (mostly the commit, which writes the WAL).
 
-`python -m bench.ingest_profile [--database-url …] [--events 50000]`
+`python -m bench.ingest_profile [--database-url …] [--events 50000] [--without-lead-indexes]`
+(the last drops every secondary index of `lead` first: the most fewer indexes could give)
 """
 
 from __future__ import annotations
@@ -139,10 +140,30 @@ def _kind(statement: str) -> str:
     return f"SQL {words[0]} {table}".strip()
 
 
-def profile(database_url: str, events: int) -> tuple[int, float, Timers]:
+def drop_lead_indexes(db: Database) -> list[str]:
+    """Every secondary index of `lead` dropped (its primary key and the unique external id
+    stay): what the projection's indexes cost, priced by their absence. Returns their names."""
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            found = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'lead'"
+        else:
+            found = "SELECT indexname FROM pg_indexes WHERE tablename = 'lead'"
+        names = sorted(
+            name for (name,) in connection.exec_driver_sql(found) if name.startswith("ix_lead_")
+        )
+        for name in names:
+            connection.exec_driver_sql(f"DROP INDEX {name}")
+    return names
+
+
+def profile(
+    database_url: str, events: int, *, without_lead_indexes: bool = False
+) -> tuple[int, float, Timers]:
     """Events stored, the seconds it took, and the timers."""
     db = Database(database_url)
     db.upgrade()
+    if without_lead_indexes:
+        console.print(f"without {len(drop_lead_indexes(db))} indexes of lead")
     settings = load_settings(None, database_url=database_url, smarketing_timezone="UTC")
     services = Services(settings, db, SystemClock(), create_client(settings))
     end = history_end(datetime.now(UTC).date())
@@ -212,13 +233,18 @@ def main(
         str | None, typer.Option(help="sqlite:///FILE (default: a temp file) or postgresql://…")
     ] = None,
     events: Annotated[int, typer.Option(help="Events to store.", min=BATCH)] = 50_000,
+    without_lead_indexes: Annotated[
+        bool, typer.Option(help="Drop every secondary index of lead first: what they cost.")
+    ] = False,
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = normalise(database_url or f"sqlite:///{Path(folder) / 'profile.sqlite3'}")
         stores = Stores(url)
         try:
             target, raw = stores.fresh("profile"), stores.fresh("profile-raw")
-            stored, seconds, timers = profile(target, events)
+            stored, seconds, timers = profile(
+                target, events, without_lead_indexes=without_lead_indexes
+            )
             scale = Scale().fraction(events / Scale().events)
             raw_rate = ingestion.raw_insert(raw, scale, end=history_end(datetime.now(UTC).date()))
             show(stored, seconds, timers, raw_rate.wall)
