@@ -49,6 +49,7 @@ from services.context import Services
 from storage import events as storage_events
 from storage import workspace
 from storage.db import Database
+from tests.storage.catalogue import index_definitions
 
 BATCH = ingestion.BATCH
 console = Console(highlight=False)
@@ -143,14 +144,8 @@ def _kind(statement: str) -> str:
 def drop_lead_indexes(db: Database) -> list[str]:
     """Every secondary index of `lead` dropped (its primary key and the unique external id
     stay): what the projection's indexes cost, priced by their absence. Returns their names."""
+    names = sorted(name for name in index_definitions(db, "lead") if name.startswith("ix_lead_"))
     with db.engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            found = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'lead'"
-        else:
-            found = "SELECT indexname FROM pg_indexes WHERE tablename = 'lead'"
-        names = sorted(
-            name for (name,) in connection.exec_driver_sql(found) if name.startswith("ix_lead_")
-        )
         for name in names:
             connection.exec_driver_sql(f"DROP INDEX {name}")
     return names
